@@ -1,0 +1,59 @@
+# The two commands users run are `make demo` and `make test`; both install what they need.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+PYTEST_ARGS ?=
+
+.PHONY: help test lint format demo bench kafka-up kafka-down kafka-jars tools venv clean
+
+help:
+	@echo "make test        run the test suite (starts its own Kafka broker)"
+	@echo "make demo        end-to-end run on the local stack, with a summary"
+	@echo "make lint        ruff, ruff format --check, mypy --strict, import contracts"
+	@echo "make bench       benchmarks (prints figures)"
+	@echo "make kafka-up    start a local broker on 127.0.0.1:9092; make kafka-down stops it"
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed: set PYTHON=/path/to/python3.11")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+tools:
+	@bash devenv/check-tools.sh
+
+kafka-jars: $(STAMP) tools
+	$(PY) devenv/kafka_local.py fetch
+
+test: $(STAMP) kafka-jars
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+demo: $(STAMP) kafka-jars
+	$(PY) devenv/demo.py
+
+bench: $(STAMP) kafka-jars
+	$(PY) bench/run_all.py
+
+kafka-up: $(STAMP) kafka-jars
+	$(PY) devenv/kafka_local.py up
+
+kafka-down: $(STAMP)
+	$(PY) devenv/kafka_local.py down
+
+clean:
+	rm -rf $(VENV) .devenv .pytest_cache .mypy_cache .ruff_cache .hypothesis
