@@ -37,6 +37,11 @@ ERROR_CLASSES: Final[dict[str, str]] = {
     "map.invalid_timestamp": "a timestamp is not epoch milliseconds or ISO-8601 with a UTC offset",
     "map.invalid_date": "a date is not a calendar date YYYY-MM-DD",
     "map.invalid_email": "the customer's e-mail address fails AEP's e-mail format check",
+    # validate: the mapped record would fail AEP's own checks (schemas/xdm/, schemas/limits.py)
+    "validate.schema_violation": (
+        "the XDM record breaks AEP's checks: type, enum, pattern, format, unknown/null/empty field"
+    ),
+    "validate.record_too_large": "the XDM record's compact JSON exceeds AEP's 100 KB record limit",
     # deliver: AEP refused the record or it could not be sent
     "deliver.aep_rejected": "AEP refused the record in its 207 answer with a 4xx status",
     "deliver.request_too_large": "a single record still exceeds AEP's 1 MB request limit",
