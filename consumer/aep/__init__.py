@@ -1,0 +1,1 @@
+"""AEP client: token, envelope, inlet sender (the contract lives in protocol.py)."""
