@@ -1,0 +1,219 @@
+"""Decode Kafka values (either wire format, detected per message) into commerce events."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from io import BytesIO
+from typing import Any, Final, Literal, TypeVar
+
+from fastavro import schemaless_reader
+from fastavro.read import SchemaResolutionError
+
+from schemas.avro import errors
+from schemas.avro.confluent_client import ConfluentRegistryClient, RegisteredSchema
+from schemas.avro.errors import (
+    DecodeError,
+    SchemaNotFoundError,
+    SchemaRegistryUnavailableError,
+    TransientDecodeError,
+)
+from schemas.avro.fingerprint import fingerprint_hex
+from schemas.avro.framing import CONFLUENT_HEADER_SIZE, SINGLE_OBJECT_HEADER_SIZE
+from schemas.avro.registry import WriterSchemaRegistry
+from schemas.avro.resolution import Patch, compile_patch
+from schemas.avro.writer_schema import WriterSchema, parse_writer_schema
+
+WireFormat = Literal["single-object", "confluent"]
+
+_SINGLE_OBJECT_FIRST: Final = 0xC3
+_SINGLE_OBJECT_SECOND: Final = 0x01
+_CONFLUENT_FIRST: Final = 0x00
+# Unknown schema ids are remembered for a while, so that a flood of one bad id does not flood
+# the registry, but not for ever: a registry replica may learn a new id a moment late.
+_MAX_REMEMBERED_IDS: Final = 4096
+_UNKNOWN_ID_TTL_S: Final = 30.0
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedEvent:
+    """`record_type` is the short name (`CustomerCreated`, ...); `datum` follows the newest
+    shipped reader schema, with `datetime` (UTC) for timestamp-millis and `date` for date."""
+
+    record_type: str
+    datum: dict[str, Any]
+    wire_format: WireFormat
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """How to read the bodies of one writer schema: parsed once, reused for every message."""
+
+    record_type: str
+    writer: Any
+    # None when no full schema resolution is needed: the writer is the reader, or `patch`
+    # turns what the writer alone reads into the reader's form (see resolution.py).
+    reader: Any
+    patch: Patch | None
+    label: str
+
+
+class EventDecoder:
+    """Thread-compatible: plans are built lazily and published by a single dict assignment."""
+
+    def __init__(
+        self, registry: WriterSchemaRegistry, confluent: ConfluentRegistryClient | None = None
+    ) -> None:
+        self._registry = registry
+        self._confluent = confluent
+        self._by_fingerprint: dict[bytes, _Plan] = {}
+        self._by_schema_id: dict[int, _Plan] = {}
+        self._unknown_ids: dict[int, float] = {}  # schema id -> remembered until (monotonic)
+        self._refused_ids: dict[int, tuple[str, str]] = {}  # schema id -> (class, message)
+
+    def decode(self, value: bytes | None) -> DecodedEvent:
+        """Raises DecodeError (dead-letter the value) or TransientDecodeError (retry later)."""
+        if not value:
+            raise DecodeError(errors.EMPTY_VALUE, "the value is empty")
+        first = value[0]
+        if first == _SINGLE_OBJECT_FIRST and len(value) > 1 and value[1] == _SINGLE_OBJECT_SECOND:
+            if len(value) < SINGLE_OBJECT_HEADER_SIZE:
+                raise DecodeError(errors.TRUNCATED, "single-object value ends inside its header")
+            fingerprint = value[2:SINGLE_OBJECT_HEADER_SIZE]
+            plan = self._by_fingerprint.get(fingerprint) or self._plan_for_fingerprint(fingerprint)
+            return DecodedEvent(
+                plan.record_type, _read(plan, value, SINGLE_OBJECT_HEADER_SIZE), "single-object"
+            )
+        if first == _CONFLUENT_FIRST:
+            if len(value) < CONFLUENT_HEADER_SIZE:
+                raise DecodeError(errors.TRUNCATED, "Confluent-framed value ends inside its header")
+            schema_id = int.from_bytes(value[1:CONFLUENT_HEADER_SIZE], "big")
+            plan = self._by_schema_id.get(schema_id) or self._plan_for_schema_id(schema_id)
+            return DecodedEvent(
+                plan.record_type, _read(plan, value, CONFLUENT_HEADER_SIZE), "confluent"
+            )
+        raise DecodeError(errors.UNKNOWN_MAGIC, f"the value starts with byte 0x{first:02x}")
+
+    def _plan_for_fingerprint(self, fingerprint: bytes) -> _Plan:
+        writer = self._registry.by_fingerprint(fingerprint)
+        if writer is None:
+            raise DecodeError(
+                errors.UNKNOWN_FINGERPRINT,
+                f"no known writer schema has fingerprint {fingerprint_hex(fingerprint)}",
+            )
+        plan = self._plan(writer)
+        self._by_fingerprint[fingerprint] = plan
+        return plan
+
+    def _plan_for_schema_id(self, schema_id: int) -> _Plan:
+        if self._confluent is None:
+            raise DecodeError(
+                errors.NO_SCHEMA_REGISTRY,
+                f"Confluent-framed value (schema id {schema_id}) but no schema registry is set",
+            )
+        refused = self._refused_ids.get(schema_id)
+        if refused is not None:
+            raise DecodeError(*refused)
+        now = time.monotonic()
+        if self._unknown_ids.get(schema_id, 0.0) > now:
+            raise _unknown_id(schema_id)
+        try:
+            found = self._confluent.schema_by_id(schema_id)
+        except SchemaNotFoundError:
+            _remember(self._unknown_ids, schema_id, now + _UNKNOWN_ID_TTL_S)
+            raise _unknown_id(schema_id) from None
+        except SchemaRegistryUnavailableError as exc:
+            raise TransientDecodeError(str(exc)) from exc
+        label = f"schema id {schema_id}"
+        try:
+            plan = self._plan(_registry_writer(self._registry, found), label)
+        except DecodeError as exc:
+            # The schema an id names never changes: refuse it again without the parsing work.
+            _remember(self._refused_ids, schema_id, (exc.error_class, exc.message))
+            raise
+        self._by_schema_id[schema_id] = plan
+        return plan
+
+    def _plan(self, writer: WriterSchema, label: str | None = None) -> _Plan:
+        label = label or f"fingerprint {fingerprint_hex(writer.fingerprint)}"
+        if writer.record_type is None:
+            raise DecodeError(
+                errors.UNKNOWN_RECORD_TYPE, f"writer schema of {label} is not a commerce event"
+            )
+        reader = self._registry.reader(writer.record_type)
+        if reader.fingerprint == writer.fingerprint:
+            return _Plan(writer.record_type, writer.parsed, None, None, label)
+        patch = compile_patch(writer.parsed, reader.parsed)
+        if patch is not None:
+            return _Plan(writer.record_type, writer.parsed, None, patch, label)
+        return _Plan(writer.record_type, writer.parsed, reader.parsed, None, label)
+
+
+def _registry_writer(registry: WriterSchemaRegistry, found: RegisteredSchema) -> WriterSchema:
+    schema_id = found.schema_id
+    if found.schema_type.upper() != "AVRO":
+        raise DecodeError(
+            errors.INVALID_SCHEMA, f"schema id {schema_id} is a {found.schema_type} schema"
+        )
+    if found.has_references:
+        # Schema references (types defined under other subjects) are not supported yet.
+        raise DecodeError(errors.INVALID_SCHEMA, f"schema id {schema_id} uses schema references")
+    try:
+        parsed = parse_writer_schema(found.schema, origin=f"registry id {schema_id}")
+    except Exception:
+        raise DecodeError(
+            errors.INVALID_SCHEMA, f"schema id {schema_id} is not a valid Avro schema"
+        ) from None
+    # A registry schema equal (in canonical form) to a known one reads like it, so that the
+    # decoded values carry the shipped logical types.
+    return registry.by_fingerprint(parsed.fingerprint) or parsed
+
+
+def _remember(cache: dict[int, _T], schema_id: int, entry: _T) -> None:
+    if len(cache) >= _MAX_REMEMBERED_IDS:
+        cache.clear()
+    cache[schema_id] = entry
+
+
+def _unknown_id(schema_id: int) -> DecodeError:
+    return DecodeError(
+        errors.UNKNOWN_SCHEMA_ID, f"the schema registry has no schema id {schema_id}"
+    )
+
+
+def _read(plan: _Plan, value: bytes, offset: int) -> dict[str, Any]:
+    stream = BytesIO(value)
+    stream.seek(offset)
+    try:
+        datum = schemaless_reader(stream, plan.writer, plan.reader)
+    except EOFError:
+        raise DecodeError(
+            errors.TRUNCATED,
+            f"body ends before the record of {plan.label}",
+            record_type=plan.record_type,
+        ) from None
+    except SchemaResolutionError:
+        raise DecodeError(
+            errors.SCHEMA_MISMATCH,
+            f"writer schema of {plan.label} does not resolve against the reader schema",
+            record_type=plan.record_type,
+        ) from None
+    except Exception as exc:
+        # fastavro's messages can quote the data: keep only the exception's kind.
+        raise DecodeError(
+            errors.MALFORMED_BODY,
+            f"body does not decode with {plan.label} ({type(exc).__name__})",
+            record_type=plan.record_type,
+        ) from None
+    if stream.tell() != len(value):
+        raise DecodeError(
+            errors.MALFORMED_BODY,
+            f"{len(value) - stream.tell()} bytes left after the record of {plan.label}",
+            record_type=plan.record_type,
+        )
+    if not isinstance(datum, dict):
+        raise DecodeError(errors.MALFORMED_BODY, f"body of {plan.label} is not a record")
+    if plan.patch is not None:
+        plan.patch(datum)
+    return datum
