@@ -29,6 +29,7 @@ tools:
 
 kafka-jars: $(STAMP) tools
 	$(PY) devenv/kafka_local.py fetch
+	$(PY) devenv/schema_registry.py fetch
 
 test: $(STAMP) kafka-jars
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -37,6 +38,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/mypy --strict --explicit-package-bases devenv bench
 	$(VENV)/bin/lint-imports
 
 format: $(STAMP)

@@ -1,0 +1,33 @@
+"""Session-wide fixtures: the real Kafka broker, fresh topics and the Schema Registry.
+
+Each is started lazily, by the first test that uses it, and stopped at the end of the session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from devenv.kafka_local import Broker
+from devenv.schema_registry import Registry
+from tests.support.kafka import TopicFactory, session_broker
+from tests.support.registry import session_registry
+
+
+@pytest.fixture(scope="session")
+def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
+    """One real broker per test session (auto.create.topics.enable=false)."""
+    yield from session_broker(tmp_path_factory.mktemp("kafka"))
+
+
+@pytest.fixture
+def make_topics(kafka_broker: Broker) -> TopicFactory:
+    """`make_topics(partitions=3, dlq=True) -> Topics(name, dlq, partitions)`, unique per call."""
+    return TopicFactory(kafka_broker.bootstrap)
+
+
+@pytest.fixture(scope="session")
+def schema_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
+    """A real Schema Registry for the session; `.url` is its Confluent-compatible base URL."""
+    yield from session_registry(tmp_path_factory.mktemp("schema-registry"))

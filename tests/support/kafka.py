@@ -1,0 +1,103 @@
+"""The session's real Kafka broker and unique, pre-created topics for integration tests.
+
+One broker per test session (started lazily by the first test that asks for it), on free loopback
+ports in a temporary directory, with `auto.create.topics.enable=false` as in production.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from devenv import kafka_local
+
+# Generous: a loaded 2-core CI box may need far longer than the usual 4-5 s.
+READY_TIMEOUT_S = float(os.environ.get("PROFILE_SYNC_TEST_KAFKA_READY_TIMEOUT_S", "120"))
+
+TEST_BROKER_OVERRIDES: Mapping[str, str] = {"auto.create.topics.enable": "false"}
+
+
+@dataclass(frozen=True)
+class Topics:
+    """A unique main topic and, when asked for, its dead-letter topic (`<name>.dlq`)."""
+
+    name: str
+    dlq: str | None
+    partitions: int
+
+
+class TopicFactory:
+    """`make_topics(partitions=3, dlq=True)` creates fresh topics and waits until usable."""
+
+    def __init__(self, bootstrap: str, prefix: str = "test") -> None:
+        self.bootstrap = bootstrap
+        self.prefix = prefix
+        self.created: list[str] = []
+
+    def __call__(
+        self,
+        partitions: int = 1,
+        dlq: bool = True,
+        *,
+        dlq_partitions: int | None = None,
+        config: Mapping[str, str] | None = None,
+    ) -> Topics:
+        name = f"{self.prefix}.{uuid.uuid4().hex[:12]}"
+        wanted = {name: partitions}
+        dlq_name = f"{name}.dlq" if dlq else None
+        if dlq_name is not None:
+            wanted[dlq_name] = dlq_partitions or partitions
+        kafka_local.create_topics(self.bootstrap, wanted, config)
+        self.created.extend(wanted)
+        return Topics(name, dlq_name, partitions)
+
+
+def _two_free_ports() -> tuple[int, int]:
+    broker_port = kafka_local.free_port()
+    controller_port = kafka_local.free_port()
+    while controller_port == broker_port:
+        controller_port = kafka_local.free_port()
+    return broker_port, controller_port
+
+
+def start_session_broker(run_dir: Path, attempts: int = 3) -> kafka_local.Broker:
+    """Start the session broker, turning every failure into one readable message.
+
+    A port picked as free can be taken by a parallel test session before the broker binds it:
+    that start is retried on new ports.
+    """
+    try:
+        kafka_local.check_tools(need_mvn=False)
+        kafka_local.ensure_jars()
+        for attempt in range(1, attempts + 1):
+            broker_port, controller_port = _two_free_ports()
+            try:
+                return kafka_local.start_broker(
+                    run_dir / f"attempt-{attempt}",
+                    broker_port,
+                    controller_port,
+                    TEST_BROKER_OVERRIDES,
+                    timeout=READY_TIMEOUT_S,
+                )
+            except kafka_local.BrokerStartError as exc:
+                if attempt == attempts or "Address already in use" not in str(exc):
+                    raise
+        raise AssertionError("unreachable")
+    except kafka_local.DevenvError as exc:
+        raise RuntimeError(f"could not start the test Kafka broker: {exc}") from exc
+
+
+def session_broker(run_dir: Path) -> Iterator[kafka_local.Broker]:
+    """Generator body of the session fixture; records its own overhead in the broker."""
+    started = time.monotonic()
+    broker = start_session_broker(run_dir)
+    broker.started_in_s = time.monotonic() - started
+    try:
+        yield broker
+    finally:
+        # the data is thrown away: no controlled shutdown needed
+        broker.stop(graceful=False)
