@@ -19,13 +19,13 @@ STAGES: Final[tuple[Stage, ...]] = ("decode", "map", "validate", "deliver")
 ERROR_CLASSES: Final[dict[str, str]] = {
     # decode: the Kafka value is not a readable commerce event (schemas/avro/)
     "decode.empty_value": "the message value is absent or empty (e.g. a tombstone)",
-    "decode.unknown_magic": "the value starts with neither 0x00 (Confluent) nor C3 01 (single-object)",
+    "decode.unknown_magic": "the value starts with neither 0x00 (Confluent) nor C3 01",
     "decode.truncated": "the value ends inside its header or before the record does",
     "decode.unknown_fingerprint": "no known writer schema has the single-object fingerprint",
     "decode.unknown_schema_id": "the Schema Registry does not know the Confluent schema id (404)",
     "decode.no_schema_registry": "a Confluent-framed value arrived but no Schema Registry is set",
     "decode.invalid_schema": "the registry's schema for the id is not a usable Avro schema",
-    "decode.unknown_record_type": "the writer schema's record is none of the contract's three types",
+    "decode.unknown_record_type": "the writer schema's record is not one of the contract's types",
     "decode.schema_mismatch": "the writer schema cannot be resolved against the reader schema",
     "decode.malformed_body": "the Avro body does not decode with its writer schema",
     # map: the event cannot become an XDM record (mappers/)

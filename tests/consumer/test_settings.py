@@ -87,7 +87,11 @@ def test_secret_is_never_printed(monkeypatch: pytest.MonkeyPatch) -> None:
     [
         ("PROFILE_SYNC_KAFKA_CONFIG", "not json", "not a JSON object"),
         ("PROFILE_SYNC_KAFKA_CONFIG", "[1]", "must be a JSON object"),
-        ("PROFILE_SYNC_KAFKA_CONSUMER_CONFIG", '{"auto.offset.reset": "latest"}', "auto.offset.reset"),
+        (
+            "PROFILE_SYNC_KAFKA_CONSUMER_CONFIG",
+            '{"auto.offset.reset": "latest"}',
+            "auto.offset.reset",
+        ),
         ("PROFILE_SYNC_KAFKA_CONSUMER_CONFIG", '{"enable.auto.offset.store": true}', "owns"),
         (
             "PROFILE_SYNC_KAFKA_CONSUMER_CONFIG",
@@ -129,7 +133,9 @@ def test_ready_at_needs_an_offset(monkeypatch: pytest.MonkeyPatch) -> None:
     assert line.startswith("PROFILE_SYNC_AEP_READY_AT: ")
 
 
-def test_config_file_yaml_below_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_config_file_yaml_below_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     config = tmp_path / "sync.yaml"
     config.write_text("topic: from-file\ngroup_id: file-group\nPROFILE_SYNC_DLQ_TOPIC: dlq-file\n")
     monkeypatch.setenv("PROFILE_SYNC_GROUP_ID", "env-group")

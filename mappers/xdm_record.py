@@ -1,0 +1,160 @@
+"""Typed model of the XDM Individual Profile record, in the field names AEP ingests (XED form).
+
+The model is a set of TypedDicts: the mapper builds the plain dicts the inlet takes (no object
+model to dump at 15,000 records per second and core), mypy checks every key and value type, and
+the root models at the end (`ProfileRecordModel`, ...) validate a record against the same
+definitions with pydantic (`extra="forbid"` keeps any other key out). Optional keys are
+`NotRequired`; the mapper leaves a key out rather than write null, an empty string or an empty
+object. The tenant object `_{tenant_id}` has a name only known at run time, so it is added
+beside the typed keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any, Final, Generic, Literal, NotRequired, TypeVar
+
+from pydantic import ConfigDict, Field, RootModel, with_config
+from typing_extensions import TypedDict
+
+Gender = Literal["male", "female", "not_specified", "non_specific"]
+AccountStatus = Literal["active", "inactive", "disabled", "other"]
+AuthenticatedState = Literal["ambiguous", "authenticated", "loggedOut"]
+NonEmpty = Annotated[str, Field(min_length=1)]
+
+_CONFIG: Final = ConfigDict(extra="forbid", hide_input_in_errors=True, strict=True)
+_T = TypeVar("_T")
+
+
+@with_config(_CONFIG)
+class IdentityItem(TypedDict):
+    id: NonEmpty
+    authenticatedState: NotRequired[AuthenticatedState]
+    primary: bool
+
+
+@with_config(_CONFIG)
+class PersonName(TypedDict, total=False):
+    firstName: NonEmpty
+    middleName: NonEmpty
+    lastName: NonEmpty
+    courtesyTitle: NonEmpty
+    suffix: NonEmpty
+
+
+@with_config(_CONFIG)
+class Person(TypedDict, total=False):
+    name: PersonName
+    birthDate: Annotated[str, Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
+    birthDayAndMonth: Annotated[str, Field(pattern=r"^[0-1][0-9]-[0-9][0-9]$")]
+    birthYear: Annotated[int, Field(ge=1, le=32767)]
+    gender: Gender
+
+
+@with_config(_CONFIG)
+class EmailAddress(TypedDict):
+    address: NonEmpty
+
+
+@with_config(_CONFIG)
+class PhoneNumber(TypedDict):
+    number: NonEmpty
+
+
+@with_config(_CONFIG)
+class PostalAddress(TypedDict, total=False):
+    street1: NonEmpty
+    street2: NonEmpty
+    street3: NonEmpty
+    street4: NonEmpty
+    city: NonEmpty
+    postalCode: NonEmpty
+    state: NonEmpty
+    countryCode: Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+    stateProvince: Annotated[str, Field(pattern=r"^[A-Z]{2}-[A-Z0-9]{1,3}$")]
+
+
+XdmDateTime = Annotated[
+    str, Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$")
+]
+
+
+@with_config(_CONFIG)
+class UserAccount(TypedDict):
+    ID: NonEmpty
+    startDate: XdmDateTime
+    status: AccountStatus
+
+
+@with_config(_CONFIG)
+class ExtSourceSystemAudit(TypedDict):
+    createdDate: XdmDateTime
+    lastUpdatedDate: XdmDateTime
+
+
+@with_config(_CONFIG)
+class CommerceTenantFields(TypedDict):
+    """`_{tenant}.commerce`: the Commerce-only fields no standard field group has a home for
+    (`schemas/xdm/tenant/commerce-fields.fieldgroup.json`)."""
+
+    websiteId: int
+    websiteCode: NotRequired[NonEmpty]
+    storeId: NotRequired[int]
+    storeCode: NotRequired[NonEmpty]
+    storeViewCode: NotRequired[NonEmpty]
+    groupId: int
+    createdIn: NotRequired[NonEmpty]
+    isSubscribed: NotRequired[bool]
+
+
+@with_config(_CONFIG)
+class ProfileRecord(TypedDict):
+    """One `xdmEntity` of class XDM Individual Profile (without the tenant object)."""
+
+    _id: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    identityMap: dict[str, list[IdentityItem]]
+    person: NotRequired[Person]
+    personalEmail: NotRequired[EmailAddress]
+    billingAddress: NotRequired[PostalAddress]
+    billingAddressPhone: NotRequired[PhoneNumber]
+    shippingAddress: NotRequired[PostalAddress]
+    shippingAddressPhone: NotRequired[PhoneNumber]
+    userAccount: NotRequired[UserAccount]
+    extSourceSystemAudit: NotRequired[ExtSourceSystemAudit]
+
+
+@with_config(_CONFIG)
+class DeleteRecord(TypedDict):
+    """The record of a Data Prep delete: the record id and the `CustomerId` identity only."""
+
+    _id: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    identityMap: dict[str, list[IdentityItem]]
+
+
+class _Checked(RootModel[_T], Generic[_T]):
+    # The root model carries hide_input_in_errors: a TypedDict's own config does not.
+    model_config = ConfigDict(hide_input_in_errors=True, strict=True)
+
+
+class ProfileRecordModel(_Checked[ProfileRecord]):
+    """pydantic model of an upsert record (`ProfileRecordModel.model_validate(record)`)."""
+
+
+class DeleteRecordModel(_Checked[DeleteRecord]):
+    """pydantic model of a delete record."""
+
+
+class TenantFieldsModel(_Checked[CommerceTenantFields]):
+    """pydantic model of `_{tenant}.commerce`."""
+
+
+def check_profile_record(record: Mapping[str, Any], tenant_id: str | None = None) -> None:
+    """Validate an upsert record, tenant object included, against the models (raises
+    `pydantic.ValidationError`, which hides the input)."""
+    typed = dict(record)
+    tenant = typed.pop(f"_{tenant_id}", None) if tenant_id else None
+    ProfileRecordModel.model_validate(typed)
+    if tenant is not None:
+        if not isinstance(tenant, Mapping) or set(tenant) != {"commerce"}:
+            raise ValueError("the tenant object holds exactly `commerce`")
+        TenantFieldsModel.model_validate(tenant["commerce"])
