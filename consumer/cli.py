@@ -121,7 +121,11 @@ def map_(config_file: Path | None, source: Any) -> None:
     from consumer.settings import AepResourceSettings, XdmSettings
 
     xdm, resources = load_all(config_file, XdmSettings, AepResourceSettings)
-    sys.exit(run_map(source, sys.stdout, options_from_settings(xdm, resources.aep_tenant_id)))
+    try:
+        options = options_from_settings(xdm, resources.aep_tenant_id)
+    except ConfigFileError as exc:
+        _fail_config(describe(exc))
+    sys.exit(run_map(source, sys.stdout, options))
 
 
 @main.command()
