@@ -1,0 +1,25 @@
+"""The Platform APIs of the emulator (`/data/...`): gateway checks, Schema Registry,
+Identity Service, Catalog and Flow Service, answering as aep-api.md documents."""
+
+from __future__ import annotations
+
+from starlette.routing import Route
+
+from aep_emulator.platform import catalog, descriptors, flow_service, identity, schema_registry
+from aep_emulator.platform.gateway import PlatformState, org_bindings
+
+
+def platform_routes(state: PlatformState) -> list[Route]:
+    """Every Platform route, sharing one org binding and the data store's "has data" view."""
+    orgs = org_bindings(state)
+
+    def ingested(dataset_id: str) -> bool:
+        return bool(state.store.records(dataset_id))
+
+    return [
+        *schema_registry.routes(state, orgs, ingested),
+        *descriptors.routes(state, orgs),
+        *identity.routes(state, orgs),
+        *catalog.routes(state, orgs),
+        *flow_service.routes(state, orgs),
+    ]

@@ -1,0 +1,496 @@
+"""Flow Service (`/data/foundation/flowservice`, aep-api.md 2.10): base connections with
+their inlet, source and target connections, dataflows; list filters; etags and `If-Match`.
+
+The flow's spec is kept on the flow (`Flow.flow_spec_id`), so the inlet accepts
+`header.operations` only through a Data Prep flow (`Flow.supports_operations`).
+Error bodies use Flow Service's documented `errorMessage` shape.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any, Final
+
+import jsonpatch
+import jsonpointer
+from starlette.responses import Response
+from starlette.routing import Route
+
+from aep_emulator.platform.errors import PlatformError, flow_error
+from aep_emulator.platform.filters import PropertyFilter, matches_all, parse_all, values_at
+from aep_emulator.platform.gateway import Call, OrgBindings, PlatformState, endpoint, json_response
+from aep_emulator.resources import (
+    DATA_LAKE_TARGET_SPEC,
+    DATA_PREP_FLOW_SPEC,
+    HTTP_API_CONNECTION_SPEC,
+    PASSTHROUGH_FLOW_SPEC,
+    Connection,
+    Flow,
+    Resources,
+    SourceConnection,
+    TargetConnection,
+)
+
+BASE: Final = "/data/foundation/flowservice"
+FLOW_SPECS: Final = frozenset({PASSTHROUGH_FLOW_SPEC, DATA_PREP_FLOW_SPEC})
+Entity = Connection | SourceConnection | TargetConnection | Flow
+
+
+def _iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="milliseconds")
+
+
+def _common(call: Call, entity: Entity) -> dict[str, Any]:
+    return {
+        "id": entity.id,
+        "createdAt": entity.created_ms,
+        "updatedAt": entity.updated_ms,
+        "createdBy": f"{call.client_id}@AdobeID",
+        "updatedBy": f"{call.client_id}@AdobeID",
+        "createdClient": call.client_id,
+        "updatedClient": call.client_id,
+        "sandboxId": hashlib.md5(entity.sandbox.encode(), usedforsecurity=False).hexdigest(),
+        "sandboxName": entity.sandbox,
+        "imsOrgId": call.org_id,
+        "name": entity.name,
+        "description": entity.description,
+        "state": entity.state,
+        "version": entity.etag,
+        "etag": entity.etag,
+    }
+
+
+def _spec(spec_id: str) -> dict[str, str]:
+    return {"id": spec_id, "version": "1.0"}
+
+
+def connection_document(call: Call, c: Connection) -> dict[str, Any]:
+    return {
+        **_common(call, c),
+        "connectionSpec": _spec(c.connection_spec_id),
+        "auth": {"specName": c.spec_name, "params": dict(c.auth_params)},
+    }
+
+
+def source_document(call: Call, s: SourceConnection) -> dict[str, Any]:
+    return {
+        **s.body,
+        **_common(call, s),
+        "baseConnectionId": s.base_connection_id,
+        "connectionSpec": _spec(s.connection_spec_id),
+    }
+
+
+def target_document(call: Call, t: TargetConnection) -> dict[str, Any]:
+    return {
+        **t.body,
+        **_common(call, t),
+        "connectionSpec": _spec(t.connection_spec_id),
+        "params": {**t.body.get("params", {}), "dataSetId": t.dataset_id},
+    }
+
+
+def flow_document(call: Call, f: Flow) -> dict[str, Any]:
+    resources = call.resources
+    sources = []
+    for source_id in f.source_connection_ids:
+        source = resources.source_connection(source_id)
+        if source is None:
+            continue
+        entry: dict[str, Any] = {
+            "id": source.id,
+            "connectionSpec": _spec(source.connection_spec_id),
+        }
+        base = resources.connection(source.base_connection_id or "")
+        if base is not None:
+            entry["baseConnection"] = {
+                "id": base.id,
+                "connectionSpec": _spec(base.connection_spec_id),
+            }
+        sources.append(entry)
+    targets = [
+        {"id": t.id, "connectionSpec": _spec(t.connection_spec_id)}
+        for t in (resources.target_connection(i) for i in f.target_connection_ids)
+        if t is not None
+    ]
+    return {
+        **f.body,
+        **_common(call, f),
+        "flowSpec": _spec(f.flow_spec_id),
+        "sourceConnectionIds": list(f.source_connection_ids),
+        "targetConnectionIds": list(f.target_connection_ids),
+        "transformations": list(f.transformations),
+        "inheritedAttributes": {"sourceConnections": sources, "targetConnections": targets},
+        "runs": f"/runs?property=flowId=={f.id}",
+        "lastOperation": {"started": _iso(f.updated_ms), "updated": _iso(f.updated_ms)},
+    }
+
+
+def _object(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise flow_error(400, "The request body must be a JSON object")
+    return body
+
+
+def _name(body: Mapping[str, Any]) -> str:
+    name = body.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise flow_error(400, "name is required")
+    return name
+
+
+def _spec_id(body: Mapping[str, Any], key: str) -> str:
+    spec = body.get(key)
+    if not isinstance(spec, Mapping) or not isinstance(spec.get("id"), str):
+        raise flow_error(400, f"{key}.id is required")
+    return str(spec["id"])
+
+
+def _created(entity: Entity) -> Response:
+    return json_response({"id": entity.id, "etag": entity.etag}, status=201)
+
+
+# ---- create -------------------------------------------------------------------------------
+
+
+async def create_connection(call: Call) -> Response:
+    body = _object(await call.json())
+    name, spec_id = _name(body), _spec_id(body, "connectionSpec")
+    if spec_id != HTTP_API_CONNECTION_SPEC:
+        raise flow_error(400, f"Connection spec {spec_id} is not supported for base connections")
+    auth = body.get("auth", {})
+    params = auth.get("params", {}) if isinstance(auth, Mapping) else None
+    if not isinstance(params, Mapping):
+        raise flow_error(400, "auth.params must be an object")
+    if params.get("dataType", "xdm") not in ("xdm", "raw"):
+        raise flow_error(400, "auth.params.dataType must be xdm or raw")
+    connection = call.resources.create_connection(
+        name=name,
+        connection_spec_id=spec_id,
+        auth_params=dict(params),
+        description=str(body.get("description", "")),
+        spec_name=str(auth.get("specName", "Streaming Connection")),
+        sandbox=call.sandbox,
+        # DCS checks `header.imsOrgId` against the org that owns the inlet.
+        ims_org=call.org_id,
+    )
+    return _created(connection)
+
+
+async def create_source(call: Call) -> Response:
+    body = _object(await call.json())
+    name, spec_id = _name(body), _spec_id(body, "connectionSpec")
+    base_id = body.get("baseConnectionId")
+    with call.resources.lock:
+        base = call.resources.connection(str(base_id)) if isinstance(base_id, str) else None
+        if base is None or base.sandbox != call.sandbox:
+            raise flow_error(400, f"Base connection {base_id} not found")
+        if spec_id != base.connection_spec_id:
+            raise flow_error(400, "connectionSpec must match the base connection's spec")
+        source = call.resources.create_source_connection(
+            name=name,
+            base_connection_id=base.id,
+            connection_spec_id=spec_id,
+            body={k: v for k, v in body.items() if k in ("data", "params")},
+            description=str(body.get("description", "")),
+            sandbox=call.sandbox,
+        )
+    return _created(source)
+
+
+def _target_refs(call: Call, body: Mapping[str, Any]) -> tuple[str, str | None]:
+    params = body.get("params")
+    dataset_id = params.get("dataSetId") if isinstance(params, Mapping) else None
+    dataset = call.resources.dataset(str(dataset_id)) if isinstance(dataset_id, str) else None
+    if dataset is None or dataset.sandbox != call.sandbox:
+        raise flow_error(400, f"Dataset {dataset_id} not found")
+    data = body.get("data")
+    schema = data.get("schema") if isinstance(data, Mapping) else None
+    schema_id = schema.get("id") if isinstance(schema, Mapping) else None
+    if schema_id is not None and schema_id != dataset.schema_id:
+        raise flow_error(400, "data.schema.id does not match the dataset's schema")
+    return dataset.id, dataset.schema_id
+
+
+async def create_target(call: Call) -> Response:
+    body = _object(await call.json())
+    name, spec_id = _name(body), _spec_id(body, "connectionSpec")
+    if spec_id != DATA_LAKE_TARGET_SPEC:
+        raise flow_error(400, f"Connection spec {spec_id} is not supported for target connections")
+    with call.resources.lock:
+        dataset_id, schema_id = _target_refs(call, body)
+        target = call.resources.create_target_connection(
+            name=name,
+            connection_spec_id=spec_id,
+            dataset_id=dataset_id,
+            schema_id=schema_id,
+            body={k: v for k, v in body.items() if k in ("data", "params")},
+            description=str(body.get("description", "")),
+            sandbox=call.sandbox,
+        )
+    return _created(target)
+
+
+def _flow_refs(call: Call, body: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    resources = call.resources
+    sources, targets = body.get("sourceConnectionIds"), body.get("targetConnectionIds")
+    if not isinstance(sources, list) or not sources or not isinstance(targets, list) or not targets:
+        raise flow_error(400, "sourceConnectionIds and targetConnectionIds are required")
+    for source_id in sources:
+        source = resources.source_connection(str(source_id))
+        if source is None or source.sandbox != call.sandbox:
+            raise flow_error(400, f"Source connection {source_id} not found")
+    for target_id in targets:
+        target = resources.target_connection(str(target_id))
+        if target is None or target.sandbox != call.sandbox:
+            raise flow_error(400, f"Target connection {target_id} not found")
+    return [str(s) for s in sources], [str(t) for t in targets]
+
+
+def _transformations(body: Mapping[str, Any]) -> list[dict[str, Any]]:
+    value = body.get("transformations", [])
+    if not isinstance(value, list) or not all(isinstance(t, dict) for t in value):
+        raise flow_error(400, "transformations must be an array of objects")
+    return list(value)
+
+
+async def create_flow(call: Call) -> Response:
+    body = _object(await call.json())
+    name, spec_id = _name(body), _spec_id(body, "flowSpec")
+    if spec_id not in FLOW_SPECS:
+        raise flow_error(400, f"Flow spec {spec_id} is not supported")
+    with call.resources.lock:
+        sources, targets = _flow_refs(call, body)
+        flow = call.resources.create_flow(
+            name=name,
+            flow_spec_id=spec_id,
+            source_connection_ids=sources,
+            target_connection_ids=targets,
+            transformations=_transformations(body),
+            body={k: v for k, v in body.items() if k in ("scheduleParams", "options")},
+            description=str(body.get("description", "")),
+            sandbox=call.sandbox,
+        )
+    return _created(flow)
+
+
+# ---- read, list, update, delete (shared) ---------------------------------------------------
+
+
+class Kind:
+    """How one Flow Service collection maps onto `Resources`."""
+
+    def __init__(
+        self,
+        path: str,
+        label: str,
+        lookup: Callable[[Resources, str], Entity | None],
+        listing: Callable[[Resources, str], list[Any]],
+        render: Callable[[Call, Any], dict[str, Any]],
+        update: Callable[[Call, Any, dict[str, Any]], None],
+        remove: Callable[[Resources, str], None],
+    ) -> None:
+        self.path, self.label = path, label
+        self.lookup, self.listing, self.render = lookup, listing, render
+        self.update, self.remove = update, remove
+
+    def find(self, call: Call) -> Entity:
+        entity_id = str(call.request.path_params["entity_id"])
+        entity = self.lookup(call.resources, entity_id)
+        if entity is None or entity.sandbox != call.sandbox:
+            raise flow_error(404, f"{self.label} with id {entity_id} not found")
+        return entity
+
+
+def _check_etag(call: Call, entity: Entity, *, required: bool) -> None:
+    supplied = call.request.headers.get("if-match")
+    if supplied is None:
+        if required:
+            raise flow_error(400, "If-Match header is required")
+        return
+    if supplied.strip().strip('"') != entity.etag.strip('"'):
+        raise flow_error(
+            412,
+            f"Supplied version=[{supplied}] does not match the current version on "
+            f"entity=[{entity.id}]",
+        )
+
+
+def _order_key(value: Any) -> tuple[int, Any]:
+    return (0, value) if isinstance(value, int | float) else (1, str(value))
+
+
+def list_entities(kind: Kind) -> Callable[[Call], Any]:
+    async def run(call: Call) -> Response:
+        query = call.request.query_params
+        try:
+            filters: list[PropertyFilter] = parse_all(query.getlist("property"))
+        except ValueError:
+            raise flow_error(400, "Invalid property filter") from None
+        docs = [kind.render(call, e) for e in kind.listing(call.resources, call.sandbox)]
+        docs = [d for d in docs if matches_all(d, filters)]
+        orderby = query.get("orderby") or query.get("orderBy")
+        if orderby:
+            key = orderby.lstrip("+-")
+            docs.sort(
+                key=lambda d: _order_key((values_at(d, key) or [""])[0]),
+                reverse=orderby.startswith("-"),
+            )
+        if "limit" in query:
+            try:
+                docs = docs[: max(0, int(query["limit"]))]
+            except ValueError:
+                raise flow_error(400, "limit must be an integer") from None
+        if query.get("count") == "true":
+            return json_response({"count": len(docs)})
+        return json_response({"items": docs})
+
+    return run
+
+
+def get_entity(kind: Kind) -> Callable[[Call], Any]:
+    async def run(call: Call) -> Response:
+        return json_response({"items": [kind.render(call, kind.find(call))]})
+
+    return run
+
+
+def patch_entity(kind: Kind) -> Callable[[Call], Any]:
+    async def run(call: Call) -> Response:
+        operations = await call.json()
+        if not isinstance(operations, list):
+            raise flow_error(400, "The request body must be a JSON Patch array")
+        with call.resources.lock:
+            entity = kind.find(call)
+            _check_etag(call, entity, required=True)
+            current = kind.render(call, entity)
+            try:
+                patched = jsonpatch.apply_patch(current, operations)
+            except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException, TypeError):
+                raise flow_error(400, "Invalid JSON Patch") from None
+            kind.update(call, entity, _object(patched))
+        return json_response({"id": entity.id, "etag": entity.etag})
+
+    return run
+
+
+def delete_entity(kind: Kind) -> Callable[[Call], Any]:
+    async def run(call: Call) -> Response:
+        with call.resources.lock:
+            entity = kind.find(call)
+            _check_etag(call, entity, required=False)
+            kind.remove(call.resources, entity.id)
+        return Response(status_code=204)
+
+    return run
+
+
+def _state(body: Mapping[str, Any]) -> str:
+    state = body.get("state", "enabled")
+    if state not in ("enabled", "disabled", "draft"):
+        raise flow_error(400, "state must be enabled, disabled or draft")
+    return str(state)
+
+
+def _update_connection(call: Call, c: Connection, body: dict[str, Any]) -> None:
+    c.name, c.description, c.state = _name(body), str(body.get("description", "")), _state(body)
+    auth = body.get("auth", {})
+    params = dict(auth.get("params", {})) if isinstance(auth, Mapping) else {}
+    # The inlet is the connection's identity at DCS: a patch cannot move it.
+    for fixed in ("inletId", "inletUrl"):
+        if fixed in c.auth_params:
+            params[fixed] = c.auth_params[fixed]
+    c.auth_params = params
+    c.authentication_required = bool(params.get("authenticationRequired", False))
+    call.resources.update_connection(c)
+
+
+def _update_source(call: Call, s: SourceConnection, body: dict[str, Any]) -> None:
+    s.name, s.description, s.state = _name(body), str(body.get("description", "")), _state(body)
+    s.body = {k: v for k, v in body.items() if k in ("data", "params")}
+    call.resources.update_source_connection(s)
+
+
+def _update_target(call: Call, t: TargetConnection, body: dict[str, Any]) -> None:
+    name, state = _name(body), _state(body)
+    t.dataset_id, t.schema_id = _target_refs(call, body)
+    t.name, t.description, t.state = name, str(body.get("description", "")), state
+    t.body = {k: v for k, v in body.items() if k in ("data", "params")}
+    call.resources.update_target_connection(t)
+
+
+def _update_flow(call: Call, f: Flow, body: dict[str, Any]) -> None:
+    name, state = _name(body), _state(body)
+    if _spec_id(body, "flowSpec") != f.flow_spec_id:
+        raise flow_error(400, "The flow spec of a dataflow cannot be changed")
+    f.source_connection_ids, f.target_connection_ids = _flow_refs(call, body)
+    f.transformations = _transformations(body)
+    f.name, f.description, f.state = name, str(body.get("description", "")), state
+    call.resources.update_flow(f)
+
+
+KINDS: Final = (
+    Kind(
+        "/connections",
+        "Connection",
+        Resources.connection,
+        Resources.list_connections,
+        connection_document,
+        _update_connection,
+        Resources.delete_connection,
+    ),
+    Kind(
+        "/sourceConnections",
+        "Source connection",
+        Resources.source_connection,
+        Resources.list_source_connections,
+        source_document,
+        _update_source,
+        Resources.delete_source_connection,
+    ),
+    Kind(
+        "/targetConnections",
+        "Target connection",
+        Resources.target_connection,
+        Resources.list_target_connections,
+        target_document,
+        _update_target,
+        Resources.delete_target_connection,
+    ),
+    Kind(
+        "/flows",
+        "Flow",
+        Resources.flow,
+        Resources.list_flows,
+        flow_document,
+        _update_flow,
+        Resources.delete_flow,
+    ),
+)
+_CREATE: Final = {
+    "/connections": create_connection,
+    "/sourceConnections": create_source,
+    "/targetConnections": create_target,
+    "/flows": create_flow,
+}
+
+
+def routes(state: PlatformState, orgs: OrgBindings) -> list[Route]:
+    def r(path: str, handler: Callable[[Call], Any], methods: list[str]) -> Route:
+        return Route(BASE + path, endpoint(state, orgs, handler), methods=methods)
+
+    out: list[Route] = []
+    for kind in KINDS:
+        out += [
+            r(kind.path, list_entities(kind), ["GET"]),
+            r(kind.path, _CREATE[kind.path], ["POST"]),
+            r(kind.path + "/{entity_id}", get_entity(kind), ["GET"]),
+            r(kind.path + "/{entity_id}", patch_entity(kind), ["PATCH"]),
+            r(kind.path + "/{entity_id}", delete_entity(kind), ["DELETE"]),
+        ]
+    return out
+
+
+__all__ = ["PlatformError", "routes"]
