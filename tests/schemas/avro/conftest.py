@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from avro_testdata import FakeRegistryApi
 
 from schemas.avro import ConfluentRegistryClient, WriterSchemaRegistry
+from tests.schemas.avro.avro_testdata import FakeRegistryApi
 
 
 @pytest.fixture(scope="session")

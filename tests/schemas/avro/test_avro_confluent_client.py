@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from avro_testdata import FakeRegistryApi, client_with, golden
 
 from schemas.avro import (
     ConfluentRegistryClient,
@@ -18,6 +17,7 @@ from schemas.avro import (
     WriterSchemaRegistry,
 )
 from schemas.avro.framing import confluent_header
+from tests.schemas.avro.avro_testdata import FakeRegistryApi, client_with, golden
 
 BODY = golden("CustomerUpdated.v2.full").value[10:]
 

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from avro_testdata import NEWER_DIR, FakeRegistryApi, golden, retyped_customer_id, shipped_schema
 from fastavro import schemaless_writer
 
 from schemas.avro import (
@@ -22,6 +21,13 @@ from schemas.avro import (
 )
 from schemas.avro.framing import confluent_header
 from schemas.error_classes import ERROR_CLASSES
+from tests.schemas.avro.avro_testdata import (
+    NEWER_DIR,
+    FakeRegistryApi,
+    golden,
+    retyped_customer_id,
+    shipped_schema,
+)
 
 FULL = golden("CustomerUpdated.v2.full")
 BODY = FULL.value[10:]

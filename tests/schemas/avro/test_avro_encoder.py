@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 
 import pytest
-from avro_testdata import FakeRegistryApi, golden
 
 from schemas.avro import (
     ConfluentRegistryClient,
@@ -14,6 +13,7 @@ from schemas.avro import (
     EventEncoder,
     WriterSchemaRegistry,
 )
+from tests.schemas.avro.avro_testdata import FakeRegistryApi, golden
 
 CREATED = golden("CustomerCreated.v2.full")
 

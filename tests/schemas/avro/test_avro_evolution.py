@@ -7,7 +7,6 @@ from io import BytesIO
 from typing import Any
 
 import pytest
-from avro_testdata import NEWER_DIR, FakeRegistryApi, golden
 from fastavro import schemaless_writer
 
 from schemas.avro import (
@@ -19,6 +18,7 @@ from schemas.avro import (
     WriterSchemaRegistry,
 )
 from schemas.avro.framing import confluent_header, single_object_header
+from tests.schemas.avro.avro_testdata import NEWER_DIR, FakeRegistryApi, golden
 
 V2 = golden("CustomerUpdated.v2.full")
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from avro_testdata import VECTORS
 from fastavro import parse_schema
 
 from schemas.avro import WriterSchemaRegistry, canonical_form, fingerprint, fingerprint_hex
 from schemas.avro.framing import single_object_header
+from tests.schemas.avro.avro_testdata import VECTORS
 
 JAVA = json.loads((VECTORS / "schemas.json").read_text(encoding="utf-8"))
 

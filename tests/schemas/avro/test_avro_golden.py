@@ -6,9 +6,9 @@ import copy
 from typing import Any
 
 import pytest
-from avro_testdata import GOLDEN_VECTORS, GoldenVector
 
 from schemas.avro import EventDecoder, EventEncoder, WriterSchemaRegistry
+from tests.schemas.avro.avro_testdata import GOLDEN_VECTORS, GoldenVector
 
 IDS = [v.name for v in GOLDEN_VECTORS]
 

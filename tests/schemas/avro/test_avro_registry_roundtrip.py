@@ -8,7 +8,6 @@ from io import BytesIO
 
 import httpx
 import pytest
-from avro_testdata import GOLDEN_VECTORS, NEWER_DIR, golden
 from fastavro import schemaless_writer
 
 from devenv.schema_registry import Registry
@@ -22,6 +21,7 @@ from schemas.avro import (
     subject_name,
 )
 from schemas.avro.framing import confluent_header
+from tests.schemas.avro.avro_testdata import GOLDEN_VECTORS, NEWER_DIR, golden
 
 
 @pytest.fixture

@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from avro_testdata import NEWER_DIR, golden, shipped_schema
 from fastavro import parse_schema, schemaless_reader, schemaless_writer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from schemas.avro import EventDecoder, WriterSchemaRegistry
 from schemas.avro.resolution import compile_patch
+from tests.schemas.avro.avro_testdata import NEWER_DIR, golden, shipped_schema
 
 NEWER = json.loads((NEWER_DIR / "CustomerUpdated.newer.avsc").read_text(encoding="utf-8"))
 PAIRS = {

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from avro_testdata import NEWER_DIR, shipped_schema
 
 from schemas.avro import RECORD_TYPES, SchemaLoadError, WriterSchemaRegistry
+from tests.schemas.avro.avro_testdata import NEWER_DIR, shipped_schema
 
 
 def _load(name: str) -> dict[str, Any]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from xdm_samples import TENANT, full_record
 
 from schemas.xdm import XdmOptions, aep_message, aep_pointer, compile_validator
+from tests.schemas.xdm.xdm_samples import TENANT, full_record
 
 VALIDATOR = compile_validator(XdmOptions(tenant_fields=True, tenant_id=TENANT))
 

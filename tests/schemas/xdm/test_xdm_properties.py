@@ -21,7 +21,6 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft6Validator, FormatChecker
 from referencing import Registry, Resource
-from xdm_samples import TENANT
 
 import schemas.xdm
 from schemas.xdm import (
@@ -33,6 +32,7 @@ from schemas.xdm import (
     resolved_profile_schema,
     tenant_field_group,
 )
+from tests.schemas.xdm.xdm_samples import TENANT
 
 OPTIONS = XdmOptions(tenant_fields=True, tenant_id=TENANT)
 OFFICIAL_DIR = Path(schemas.xdm.__file__).parent / "official"

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from xdm_samples import TENANT, full_record
 
 from schemas.xdm import Validator, Violation, XdmOptions, compile_validator
+from tests.schemas.xdm.xdm_samples import TENANT, full_record
 
 OPTIONS = XdmOptions(tenant_fields=True, tenant_id=TENANT)
 Mutation = Callable[[dict[str, Any]], None]
