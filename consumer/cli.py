@@ -165,24 +165,23 @@ def produce(
     )
 
 
-@main.command()
-@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True)
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--public-url", default=None, help="Base of the inlet URLs it hands out.")
-@click.option("--client-id", default=None)
-@click.option("--client-secret", default=None)
-@click.option("--sandbox", "sandboxes", multiple=True, help="Sandbox besides prod (repeatable).")
-@click.option("--dataflow-warmup-s", type=click.FloatRange(min=0), default=0.0)
-@click.option("--require-flow-id", is_flag=True)
-@click.option("--token-ttl-s", type=click.IntRange(min=1), default=86399, show_default=True)
-def emulator(**options: Any) -> None:
-    """Run the local AEP emulator (IMS, Platform APIs, streaming inlet, admin API)."""
-    # Lazy on purpose: the runtime never imports the emulator otherwise.
-    from aep_emulator.server import EmulatorOptions, serve
+@main.command(
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+    add_help_option=False,
+)
+@click.pass_context
+def emulator(ctx: click.Context) -> None:
+    """Run the local AEP emulator (IMS, Platform APIs, streaming inlet, admin API).
 
-    if (options["client_id"] is None) != (options["client_secret"] is None):
-        raise click.UsageError("--client-id and --client-secret go together")
-    serve(EmulatorOptions(**options))
+    Options: --port P (default 8765), --public-url URL, --client-id ID --client-secret S,
+    --sandbox NAME (repeatable), --dataflow-warmup-s N, --require-flow-id, and more:
+    `profile-sync emulator --help` lists them all.
+    """
+    # Lazy on purpose: the runtime never imports the emulator otherwise. The emulator owns its
+    # options (one parser shared with `python -m aep_emulator`), so they are passed through.
+    from aep_emulator.server import main as emulator_main
+
+    sys.exit(emulator_main(ctx.args))
 
 
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
