@@ -229,6 +229,9 @@ class AepResourceSettings(_Settings):
     aep_dataset_name: str = Field("Commerce Customer Profiles", min_length=1)
     aep_connection_name: str = Field("commerce-profile-sync", min_length=1)
     aep_flow_name: str = Field("commerce-profile-sync", min_length=1)
+    # How long a new dataflow drops data (aep-api.md 2.8: "wait ~5 minutes"); `init` adds it to
+    # the flow's creation time to print `ready_at`. 0 suits an emulator started without warm-up.
+    aep_dataflow_warmup_s: float = Field(300, ge=0)
     aep_tenant_id: str | None = None
     aep_schema_id: str | None = None
     aep_dataset_id: str | None = None

@@ -1,0 +1,200 @@
+"""Delivery pipeline figures (design section 9): records per AEP request at saturation, consumer
+CPU per delivered record, and the end-to-end rate against the same process's offline rate.
+
+One run: a real Kafka broker (devenv), the AEP emulator in its own process (rate limits off,
+validation on), EVENTS sample events produced first (a backlog: the consumer is saturated), then
+`profile-sync run` in this process until idle, rate limits off.
+
+- offline rate: decode + map + validate + serialise of the same records in a loop, this process;
+- end-to-end rate: records / (last AEP answer - first record polled);
+- records per request: the emulator's accepted messages / batch requests;
+- CPU per record: getrusage(RUSAGE_SELF) of the consumer run / records accepted by AEP.
+
+Usage: python bench/pipeline_bench.py [--events 50000] [--partitions 6]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+from confluent_kafka import Producer
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from emulator_bench import ORG, provision
+
+from aep_emulator.options import EmulatorOptions
+from aep_emulator.server import running_emulator
+from consumer.aep.protocol import InletSender, OutgoingRecord, SendResult
+from consumer.map_command import options_from_settings
+from consumer.record import SourceRecord
+from consumer.run_command import run_consumer
+from consumer.sample_events import generate_events
+from consumer.settings import XdmSettings
+from devenv import kafka_local
+from mappers.mapper import Mapper
+from mappers.results import MapFailure
+from schemas.avro import DecodeError, EventDecoder, EventEncoder, WriterSchemaRegistry
+from schemas.xdm import compile_validator
+
+TOPIC = "bench.customer"
+DLQ = "bench.customer.dlq"
+
+
+class TimingSender:
+    """Wraps the real sender: when the first record was polled, when the last answer came."""
+
+    def __init__(self, inner: InletSender) -> None:
+        self._inner = inner
+        self.first_polled: float | None = None
+        self.last_answer = 0.0
+
+    async def send(self, records: Sequence[OutgoingRecord]) -> SendResult:
+        for r in records:
+            assert isinstance(r.key, SourceRecord)
+            if self.first_polled is None or r.key.polled_at < self.first_polled:
+                self.first_polled = r.key.polled_at
+        answer = await self._inner.send(records)
+        self.last_answer = time.monotonic()
+        return answer
+
+    def request_size(self, records: Sequence[OutgoingRecord]) -> int:
+        return self._inner.request_size(records)
+
+    def envelope_overhead(self) -> int:
+        return self._inner.envelope_overhead()
+
+
+def produce(bootstrap: str, events: int) -> list[bytes]:
+    encoder = EventEncoder(WriterSchemaRegistry.load(None))
+    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 20, "acks": "all"})
+    values = []
+    for event in generate_events(events, 3, 0.0):
+        value = event.value(encoder.encode_single_object)
+        values.append(value)
+        while True:
+            try:
+                producer.produce(TOPIC, value=value, key=event.key.encode())
+                break
+            except BufferError:
+                producer.poll(0.1)
+    producer.flush(120)
+    return values
+
+
+def offline_rate(values: list[bytes]) -> tuple[float, float]:
+    """decode + map + validate + serialise, the same records, one loop: (records/s wall,
+    CPU seconds per record; the CPU figure holds on a busy machine, the wall one does not)."""
+    decoder = EventDecoder(WriterSchemaRegistry.load(None))
+    options = options_from_settings(XdmSettings(), None)
+    mapper = Mapper(options)
+    validator = compile_validator(options.xdm)
+    started = time.perf_counter()
+    cpu_started = time.process_time()
+    for value in values:
+        try:
+            event = decoder.decode(value)
+        except DecodeError:
+            continue
+        result = mapper.map(event.record_type, event.datum)
+        if isinstance(result, MapFailure):
+            continue
+        validator.validate(result.record)
+        orjson.dumps(result.record)
+    cpu = time.process_time() - cpu_started
+    return len(values) / (time.perf_counter() - started), cpu / len(values)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--events", type=int, default=50_000)
+    parser.add_argument("--partitions", type=int, default=6)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="pipeline-bench-") as work:
+        kafka_local.ensure_jars()
+        broker = kafka_local.start_broker(
+            Path(work) / "kafka",
+            kafka_local.free_port(),
+            kafka_local.free_port(),
+            {"auto.create.topics.enable": "false"},
+        )
+        try:
+            kafka_local.create_topics(
+                broker.bootstrap, {TOPIC: args.partitions, DLQ: args.partitions}
+            )
+            options = EmulatorOptions(port=0, max_requests_per_s=0, max_messages_per_s=0)
+            with running_emulator(options, subprocess=True) as emulator:
+                ids = provision(emulator.url)
+                values = produce(broker.bootstrap, args.events)
+                offline, offline_cpu = offline_rate(values)
+                env = {
+                    "PROFILE_SYNC_KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap,
+                    "PROFILE_SYNC_TOPIC": TOPIC,
+                    "PROFILE_SYNC_DLQ_TOPIC": DLQ,
+                    "PROFILE_SYNC_GROUP_ID": "bench",
+                    "PROFILE_SYNC_AEP_IMS_URL": emulator.url,
+                    "PROFILE_SYNC_AEP_PLATFORM_URL": emulator.url,
+                    "PROFILE_SYNC_AEP_CLIENT_ID": "bench",
+                    "PROFILE_SYNC_AEP_CLIENT_SECRET": "bench",
+                    "PROFILE_SYNC_AEP_ORG_ID": ORG,
+                    "PROFILE_SYNC_AEP_INLET_URL": ids["inlet_url"],
+                    "PROFILE_SYNC_AEP_SCHEMA_ID": ids["schema_id"],
+                    "PROFILE_SYNC_AEP_DATASET_ID": ids["dataset_id"],
+                    "PROFILE_SYNC_AEP_FLOW_ID": ids["flow_id"],
+                    "PROFILE_SYNC_AEP_MAX_REQUESTS_PER_S": "1000000",
+                    "PROFILE_SYNC_AEP_MAX_RECORDS_PER_S": "100000000",
+                    "PROFILE_SYNC_LOG_LEVEL": "WARNING",
+                }
+                os.environ.update(env)
+                timing: list[TimingSender] = []
+
+                def wrap(inner: InletSender) -> InletSender:
+                    timing.append(TimingSender(inner))
+                    return timing[0]
+
+                before = resource.getrusage(resource.RUSAGE_SELF)
+                code = run_consumer(None, exit_when_idle=2.0, wrap_sender=wrap)
+                after = resource.getrusage(resource.RUSAGE_SELF)
+                stats: dict[str, Any] = httpx.get(
+                    f"{emulator.url}/_emulator/stats", timeout=30
+                ).json()
+        finally:
+            broker.stop()
+
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    accepted = stats["messages"]["accepted"]
+    batch_requests = sum(
+        n for route, n in stats["requests"]["by_route"].items() if "batch" in route
+    )
+    sender = timing[0]
+    assert sender.first_polled is not None
+    span = sender.last_answer - sender.first_polled
+    end_to_end = args.events / span
+    print(f"cores: {os.cpu_count()}, events: {args.events}, partitions: {args.partitions}")
+    print(f"run exit code: {code}")
+    print(f"offline rate (decode+map+validate+serialise): {offline:,.0f} records/s")
+    print(f"end-to-end rate: {end_to_end:,.0f} records/s over {span:.1f} s")
+    print(f"pipeline efficiency: {end_to_end / offline:.0%} (target >= 70%)")
+    print(f"records per AEP request at saturation: {accepted / max(batch_requests, 1):.0f} "
+          f"({accepted} accepted / {batch_requests} batch requests; target >= 200)")  # fmt: skip
+    print(f"CPU per record: offline {offline_cpu * 1e6:.0f} us, consumer "
+          f"{cpu / args.events * 1e6:.0f} us per polled record; CPU efficiency "
+          f"{offline_cpu * args.events / cpu:.0%}")  # fmt: skip
+    print(f"consumer CPU per delivered record: {cpu / max(accepted, 1) * 1e6:.0f} us "
+          f"({cpu:.1f} s / {accepted}; target <= 150 us)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,25 @@
+"""Every metric name the service emits, in one place (dashboards and alerts use these).
+
+Attributes are limited to the ones named here; none carries personal data.
+"""
+
+from typing import Final
+
+RECORDS_IN: Final = "profile_sync.records.in"
+RECORDS_DELIVERED: Final = "profile_sync.records.delivered"
+RECORDS_SUPERSEDED: Final = "profile_sync.records.superseded"
+RECORDS_DEAD_LETTERED: Final = "profile_sync.records.dead_lettered"
+BATCH_RECORDS: Final = "profile_sync.batch.records"
+BATCH_BYTES: Final = "profile_sync.batch.bytes"
+REQUEST_DURATION: Final = "profile_sync.aep.request.duration"
+REQUESTS_IN_FLIGHT: Final = "profile_sync.aep.requests.in_flight"
+REQUEST_RETRIES: Final = "profile_sync.aep.request.retries"
+END_TO_END_LATENCY: Final = "profile_sync.records.end_to_end_latency"
+RECORDS_BUFFERED: Final = "profile_sync.records.buffered"
+COMMITS: Final = "profile_sync.offsets.commits"
+
+# Attribute keys.
+ATTR_ERROR_CLASS: Final = "error.class"
+ATTR_STAGE: Final = "stage"
+ATTR_OUTCOME: Final = "outcome"  # request outcome: batch, retry, split, fault
+ATTR_OPERATION: Final = "operation"  # create, delete

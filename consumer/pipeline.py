@@ -1,0 +1,110 @@
+"""The delivery pipeline, composed by constructor: decode -> map -> validate -> batch -> send,
+with the commit step accounting for every record and the dead-letter sink beside them.
+
+    DecodeStep(MapStep(ValidateStep(BatchStep(SendStep))))  --accepted/superseded--> CommitStep
+    each step --refused--> DeadLetterProducer --write acknowledged--> CommitStep
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from consumer.aep.protocol import InletSender
+from consumer.batch_step import BatchStep
+from consumer.commit_step import CommitStep, Committer
+from consumer.dead_letter import DeadLetterProducer, Producer
+from consumer.decode_step import Decoder, DecodeStep
+from consumer.http_loop import EventLoopThread
+from consumer.lanes import CustomerLanes
+from consumer.map_step import MapStep
+from consumer.metrics import Metrics
+from consumer.offsets import OffsetTracker
+from consumer.record import SourceRecord
+from consumer.send_step import SendStep
+from consumer.validate_step import RecordValidator, ValidateStep
+from mappers.mapper import Mapper
+from schemas.limits import RECORD_LIMIT, REQUEST_LIMIT
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineLimits:
+    max_records: int = 500
+    linger_s: float = 0.2
+    max_in_flight: int = 8
+    max_buffered: int = 20_000
+    requests_per_s: float = 1000.0
+    records_per_s: float = 10_000.0
+    max_request_bytes: int = REQUEST_LIMIT
+    record_limit: int = RECORD_LIMIT
+
+
+class Pipeline:
+    """The composed steps; itself a step, so the Kafka source only sees `submit`/`poll`."""
+
+    def __init__(
+        self,
+        *,
+        decoder: Decoder,
+        mapper: Mapper,
+        validator: RecordValidator,
+        sender: InletSender,
+        loop: EventLoopThread,
+        dead_letter_producer: Producer,
+        dead_letter_topic: str,
+        committer: Committer,
+        limits: PipelineLimits,
+        metrics: Metrics,
+        ready_at: datetime | None = None,
+    ) -> None:
+        self.metrics = metrics
+        self.tracker = OffsetTracker()
+        self.commit = CommitStep(self.tracker, committer)
+        self.dead_letters = DeadLetterProducer(
+            dead_letter_producer, dead_letter_topic, self.commit, metrics
+        )
+        self.lanes = CustomerLanes()
+        self.send = SendStep(
+            sender,
+            loop,
+            self.lanes,
+            self.commit,
+            self.dead_letters,
+            metrics,
+            max_in_flight=limits.max_in_flight,
+            requests_per_s=limits.requests_per_s,
+            records_per_s=limits.records_per_s,
+            ready_at=ready_at,
+        )
+        self.batch = BatchStep(
+            self.lanes,
+            self.send,
+            self.commit,
+            metrics,
+            max_records=limits.max_records,
+            max_request_bytes=limits.max_request_bytes,
+            empty_request_bytes=sender.request_size([]),
+            message_overhead=sender.envelope_overhead(),
+            linger_s=limits.linger_s,
+            max_buffered=limits.max_buffered,
+        )
+        validate = ValidateStep(validator, limits.record_limit, self.batch, self.dead_letters)
+        mapped = MapStep(mapper, validate, self.dead_letters)
+        self.head = DecodeStep(decoder, mapped, self.dead_letters)
+
+    def submit(self, record: SourceRecord) -> None:
+        self.head.submit(record)
+
+    def poll(self) -> None:
+        self.head.poll()
+        self.dead_letters.poll()
+        self.commit.poll()
+
+    def join(self, timeout: float) -> bool:
+        done = self.head.join(timeout) and self.dead_letters.join(timeout)
+        self.commit.join(0)
+        return done
+
+    def close(self) -> None:
+        self.head.close()
+        self.dead_letters.close()

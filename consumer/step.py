@@ -1,0 +1,32 @@
+"""What every processing step offers (design: one step per module, composed by constructor).
+
+A step receives records with `submit`, does periodic work in `poll` (always on the poll thread),
+and hands each record on to the next step it was constructed with, or to the dead-letter sink.
+`tests/consumer/test_step_contract.py` checks every step against this contract.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from consumer.record import SourceRecord
+from consumer.signals import DeadLetter
+
+
+class Step(Protocol):
+    def submit(self, record: SourceRecord) -> None:
+        """Take one record; may raise `MessageRejected` (then nothing was taken)."""
+
+    def poll(self) -> None:
+        """Periodic work on the poll thread; must return quickly (well under a second)."""
+
+    def join(self, timeout: float) -> bool:
+        """Push out everything held, waiting at most `timeout` s; True when nothing is left."""
+
+    def close(self) -> None:
+        """Release resources; nothing is delivered afterwards."""
+
+
+class DeadLetterSink(Protocol):
+    def dead_letter(self, record: SourceRecord, reason: DeadLetter) -> None:
+        """Write the record to the dead-letter topic; it is accounted for once acknowledged."""
