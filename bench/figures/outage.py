@@ -1,0 +1,99 @@
+"""Outage: memory stays bounded and nothing is lost through a long 100 % 503 outage.
+
+One `profile-sync run` child, paced sample events at half the saturated rate throughout. After
+a short warm-up the emulator answers every inlet request with 503 for 5 minutes
+(`{"error_rate": 1.0, "statuses": [503]}`), then recovers; production stops at the end of the
+outage and the consumer drains the backlog. The consumer's RSS is sampled every second (psutil):
+peak over the whole run, and growth over the outage's last 3 minutes (median of the first and
+last 5 samples of that window). Lost: devenv/accounting.py over the whole topic.
+"""
+
+from __future__ import annotations
+
+import signal
+import statistics
+import threading
+import time
+
+from bench.figures.common import (
+    Context,
+    Figure,
+    Sampler,
+    process_rss_mb,
+    wait_for_lag_zero,
+)
+from bench.paced_producer import produce_paced
+from devenv.stack import wait_consumer
+
+NAME = "outage memory, nothing lost"
+PEAK_MB = 300.0
+GROWTH_MB = 10.0
+OUTAGE = {"error_rate": 1.0, "statuses": [503]}
+
+
+def measure(ctx: Context) -> Figure:
+    rate = ctx.saturation().end_to_end_rate / 2
+    warmup_s = ctx.seconds(10, 3)
+    outage_s = ctx.seconds(300, 20)
+    window_s = outage_s * 3 / 5  # the last 3 of 5 minutes
+    stack = ctx.stack
+    topics = ctx.fresh_topics("outage", 6)
+    stack.reset_emulator()
+    started = time.monotonic()
+    process = stack.start_consumer(ctx.config, env=ctx.consumer_env(topics), name="run-outage")
+    pid = process.pid
+    stop_producing = threading.Event()
+    producer = threading.Thread(
+        target=produce_paced,
+        args=(stack.bootstrap, topics.topic, rate, warmup_s + outage_s + 60),
+        kwargs={"stop": stop_producing},
+        name="paced-producer",
+    )
+    with Sampler(lambda: {"rss": process_rss_mb(pid)}, 1.0) as sampler:
+        producer.start()
+        time.sleep(warmup_s)
+        outage_began = time.monotonic()
+        stack.set_faults(OUTAGE)
+        time.sleep(outage_s)
+        stack.set_faults({})
+        outage_ended = time.monotonic()
+        stop_producing.set()
+        producer.join()
+        drained = wait_for_lag_zero(
+            stack.bootstrap,
+            topics.group_id,
+            topics.topic,
+            ctx.seconds(900, 180),
+            lambda: process.poll() is None,
+        )
+        alive_after = process.poll() is None
+    process.send_signal(signal.SIGTERM)
+    finished = wait_consumer(process, started, 120)
+    result = stack.account(topics.topic, topics.dlq_topic)
+
+    times, rss = sampler.series("rss")
+    if not rss:
+        return Figure(NAME, "no RSS samples", f"peak <= {PEAK_MB:.0f} MB", None)
+    window = [
+        r for t, r in zip(times, rss, strict=True) if outage_ended - window_s <= t <= outage_ended
+    ]
+    peak = max(rss)
+    during = [r for t, r in zip(times, rss, strict=True) if outage_began <= t <= outage_ended]
+    after = [r for t, r in zip(times, rss, strict=True) if t > outage_ended]
+    growth = statistics.median(window[-5:]) - statistics.median(window[:5]) if window else 0.0
+    met = peak <= PEAK_MB and growth <= GROWTH_MB and result.lost == 0 and drained
+    return Figure(
+        NAME,
+        f"peak {peak:.0f} MB, growth {growth:+.1f} MB, lost {result.lost}",
+        f"<= {PEAK_MB:.0f} MB, <= {GROWTH_MB:.0f} MB, 0",
+        met,
+        [
+            f"{outage_s:.0f} s outage (began {outage_began - started:.0f} s after start) at "
+            f"{rate:,.0f} rec/s; growth over its last {window_s:.0f} s; produced "
+            f"{result.produced:,}, delivered {result.delivered:,}, dead-lettered "
+            f"{result.dead_lettered}, lost {result.lost}; consumer alive through it: "
+            f"{alive_after}, drained: {drained}, run exit {finished.returncode}",
+            f"peak RSS during the outage {max(during, default=0):.0f} MB, while draining the "
+            f"backlog after it {max(after, default=0):.0f} MB",
+        ],
+    )
