@@ -30,12 +30,10 @@ import orjson
 from confluent_kafka import Producer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from emulator_bench import ORG, provision
 
 from aep_emulator.options import EmulatorOptions
 from aep_emulator.server import running_emulator
+from bench.emulator_bench import ORG, provision
 from consumer.aep.protocol import InletSender, OutgoingRecord, SendResult
 from consumer.map_command import options_from_settings
 from consumer.record import SourceRecord
@@ -96,7 +94,8 @@ def produce(bootstrap: str, events: int) -> list[bytes]:
 def offline_rate(values: list[bytes]) -> tuple[float, float]:
     """decode + map + validate + serialise, the same records, one loop: (records/s wall,
     CPU seconds per record; the CPU figure holds on a busy machine, the wall one does not)."""
-    decoder = EventDecoder(WriterSchemaRegistry.load(None))
+    # Decoded as `profile-sync run` decodes them.
+    decoder = EventDecoder(WriterSchemaRegistry.load(None), timestamps_as_millis=True)
     options = options_from_settings(XdmSettings(), None)
     mapper = Mapper(options)
     validator = compile_validator(options.xdm)

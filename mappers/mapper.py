@@ -39,6 +39,14 @@ CUSTOMER_ID_NAMESPACE: Final = "CustomerId"
 EMAIL_NAMESPACE: Final = "Email"
 _UPSERT_TYPES: Final = frozenset({"CustomerCreated", "CustomerUpdated"})
 _DELETE_TYPE: Final = "CustomerDeleted"
+# (XDM person.name key, Commerce customer key)
+_NAME_FIELDS: Final = (
+    ("firstName", "firstname"),
+    ("middleName", "middlename"),
+    ("lastName", "lastname"),
+    ("courtesyTitle", "prefix"),
+    ("suffix", "suffix"),
+)
 
 
 class Mapper:
@@ -53,7 +61,7 @@ class Mapper:
 
     def map(self, record_type: str, event: Mapping[str, Any]) -> MapResult:
         """An Upsert, a Delete or a MapFailure; bad input never raises."""
-        if not isinstance(event, dict | Mapping):
+        if not isinstance(event, Mapping):
             return MapFailure(notes.INVALID_EVENT, "event is not an object", ())
         short_type = short_record_type(record_type) if isinstance(record_type, str) else ""
         if short_type in _UPSERT_TYPES:
@@ -91,16 +99,21 @@ class Mapper:
         if person:
             record["person"] = person
         record["personalEmail"] = {"address": email.address}
-        billing, billing_phone = self._default_address(
-            customer, customer.get("default_billing"), found
-        )
+        billing_id = customer.get("default_billing")
+        billing_notes = len(found)
+        billing, billing_phone = self._default_address(customer, billing_id, found)
         if billing:
             record["billingAddress"] = billing
         if billing_phone is not None:
             record["billingAddressPhone"] = billing_phone
-        shipping, shipping_phone = self._default_address(
-            customer, customer.get("default_shipping"), found
-        )
+        shipping_id = customer.get("default_shipping")
+        if shipping_id is not None and shipping_id == billing_id:
+            # One address for both (the usual case): mapped once, its notes counted twice.
+            shipping = billing.copy()
+            shipping_phone = None if billing_phone is None else billing_phone.copy()
+            found.extend(found[billing_notes:])
+        else:
+            shipping, shipping_phone = self._default_address(customer, shipping_id, found)
         if shipping:
             record["shippingAddress"] = shipping
         if shipping_phone is not None:
@@ -146,16 +159,14 @@ class Mapper:
 
     def _person(self, customer: Customer, found: list[str]) -> Person:
         name: PersonName = {}
-        for key, value in (
-            ("firstName", customer.get("firstname")),
-            ("middleName", customer.get("middlename")),
-            ("lastName", customer.get("lastname")),
-            ("courtesyTitle", customer.get("prefix")),
-            ("suffix", customer.get("suffix")),
-        ):
-            cleaned = clean(value)
-            if cleaned is not None:
-                name[key] = cleaned  # type: ignore[literal-required]
+        get = customer.get
+        for key, source in _NAME_FIELDS:
+            value = cast(str | None, get(source))
+            # clean(), inlined: five fields per event.
+            if value is not None:
+                value = value.strip()
+                if value:
+                    name[key] = value  # type: ignore[literal-required]
         fields: Person = {}
         if name:
             fields["name"] = name

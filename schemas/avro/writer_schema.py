@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from fastavro import parse_schema
@@ -63,3 +64,23 @@ def _top_level_name(parsed: Any) -> str:
     if isinstance(parsed, list):
         return "union"
     return str(parsed)
+
+
+@lru_cache(maxsize=64)
+def millis_schema(schema: WriterSchema) -> Any:
+    """`schema` parsed without its timestamp-millis logical types: fastavro then reads those
+    fields as the plain `long` (epoch milliseconds) they are on the wire. The Parsing Canonical
+    Form ignores logical types, so the fingerprint and the bytes read stay the same."""
+    return parse_schema(_without_timestamp_millis(json.loads(schema.text)))
+
+
+def _without_timestamp_millis(node: Any) -> Any:
+    if isinstance(node, list):
+        return [_without_timestamp_millis(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    return {
+        key: _without_timestamp_millis(value)
+        for key, value in node.items()
+        if not (key == "logicalType" and value == "timestamp-millis")
+    }

@@ -16,7 +16,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Final
 
@@ -46,6 +46,9 @@ def _ascii_domain(domain: str) -> str | None:
         return None
 
 
+# The mapper checks an address and the validator checks the same text again moments later;
+# the second look is a cache hit. Small, so addresses do not stay in memory for long.
+@lru_cache(maxsize=64)
 def is_email(value: str) -> bool:
     local, at, domain = value.rpartition("@")
     if not at or len(local) > 64 or not _LOCAL_PART.match(local):
@@ -118,6 +121,10 @@ _IPV6_HOST: Final = re.compile(
 
 
 def is_uri_reference(value: str) -> bool:
+    if value.isascii() and value.isalnum():
+        # Letters and digits alone are a relative path (`path-noscheme`), as every record's hex
+        # `_id` is: a C-level test instead of the whole grammar.
+        return True
     if _URI_REFERENCE.match(value) is None:
         return False
     host = _IPV6_HOST.match(value)
