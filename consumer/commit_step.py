@@ -14,6 +14,8 @@ Commit order, for every record of a partition:
 5. On revoke and shutdown (`kafka_source.release`): unsent records of the partitions are
    dropped, requests already sent are awaited (bounded), then the positions are stored and
    committed synchronously. A lost partition commits nothing.
+6. Once the dead-letter guard trips (`dead_letter_guard`), no position past the first record of
+   its window is stored or committed (`KafkaCommitter` applies `DeadLetterGuard.cap`).
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ from opentelemetry import propagate
 
 from consumer import exit_codes
 from consumer.aep.scrub import scrub
+from consumer.dead_letter_guard import DeadLetterGuard
 from consumer.metrics import Metrics
 from consumer.record import Header, SourceRecord
 from consumer.signals import DeadLetter, DeadLetterWriteFailed
@@ -127,8 +128,10 @@ class DeadLetterProducer:
         accounted: Step,
         metrics: Metrics,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        guard: DeadLetterGuard | None = None,
     ) -> None:
         self._producer = producer
+        self._guard = guard
         self._topic = topic
         self._accounted = accounted
         self._metrics = metrics
@@ -138,6 +141,8 @@ class DeadLetterProducer:
         self._failure: DeadLetterWriteFailed | None = None
 
     def dead_letter(self, record: SourceRecord, reason: DeadLetter) -> None:
+        if self._guard is not None:
+            self._guard.dead_letter(record)  # raises (exit 4) instead of writing when tripped
         if self._backlog or not self._produce(record, reason):
             self._backlog.append((record, reason))
 

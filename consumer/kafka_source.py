@@ -4,6 +4,10 @@ It polls, feeds the pipeline, pauses and resumes, stores and commits offsets and
 rebalance callbacks. Nothing here blocks for more than a fraction of a second, except the bounded
 revoke wait that design section 6 prescribes (`PROFILE_SYNC_REVOKE_TIMEOUT_S` <
 `max.poll.interval.ms`). HTTP and retries run on the HTTP loop (`send_step`).
+
+A partition is paused exactly while the sender backs off for it, and every partition while the
+pipeline holds `max_buffered` records or refuses one; this is reconciled on every loop turn and
+on every assignment. Polls never take more records than the buffer has room for.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Final
 
 import structlog
@@ -19,6 +23,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
 from consumer.dead_letter import DeadLetterProducer
 from consumer.lanes import CustomerLanes
+from consumer.metric_names import ATTR_KIND
 from consumer.metrics import Metrics
 from consumer.offsets import OffsetTracker, TopicPartitionKey
 from consumer.record import SourceRecord
@@ -37,12 +42,22 @@ CARRY_RETRY_S: Final = 0.2
 class KafkaCommitter:
     """Stores positions for librdkafka's auto-commit; commits synchronously when asked."""
 
-    def __init__(self, consumer: Consumer, metrics: Metrics, auto_commit: bool = True) -> None:
+    def __init__(
+        self,
+        consumer: Consumer,
+        metrics: Metrics,
+        auto_commit: bool = True,
+        cap: Callable[[dict[TopicPartitionKey, int]], dict[TopicPartitionKey, int]] | None = None,
+    ) -> None:
         self._consumer = consumer
         self._metrics = metrics
         self._auto_commit = auto_commit
+        # The dead-letter guard's limit on positions (`DeadLetterGuard.cap`).
+        self._cap = cap
 
     def store(self, positions: dict[TopicPartitionKey, int]) -> None:
+        if self._cap is not None:
+            positions = self._cap(positions)
         offsets = _topic_partitions(positions)
         try:
             # An explicit TopicPartition offset is stored as given: it already is W+1.
@@ -55,6 +70,8 @@ class KafkaCommitter:
         self._metrics.commits.add(1, {"kind": "store"})
 
     def commit_sync(self, positions: dict[TopicPartitionKey, int]) -> bool:
+        if self._cap is not None:
+            positions = self._cap(positions)
         if not positions:
             return True
         offsets = _topic_partitions(positions)
@@ -83,6 +100,10 @@ def _topic_partitions(positions: dict[TopicPartitionKey, int]) -> list[TopicPart
     return [TopicPartition(t, p, o) for (t, p), o in positions.items()]
 
 
+def _partitions(keys: Iterable[TopicPartitionKey]) -> list[TopicPartition]:
+    return [TopicPartition(t, p) for t, p in keys]
+
+
 class KafkaSource:
     def __init__(
         self,
@@ -97,6 +118,7 @@ class KafkaSource:
         committer: KafkaCommitter,
         metrics: Metrics,
         revoke_timeout_s: float,
+        max_buffered: int | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._consumer = consumer
@@ -109,10 +131,13 @@ class KafkaSource:
         self._committer = committer
         self._metrics = metrics
         self._revoke_timeout = revoke_timeout_s
+        # The bound on records held (lanes, in flight, offered again): polls never take more.
+        self._max_buffered = max_buffered
+        self._held = 0
         self._clock = clock
         # Records the pipeline refused (backpressure), offered again before anything new.
         self._carry: deque[SourceRecord] = deque()
-        self._paused = False
+        self._paused: set[TopicPartitionKey] = set()
         self._offer_again_at = 0.0
         self._fatal: BaseException | None = None
         self._idle_since: float | None = None
@@ -144,10 +169,15 @@ class KafkaSource:
                 self._offer_again_at = self._clock() + CARRY_RETRY_S
                 break
             self._carry.popleft()
+        held = self._held = len(self._carry) + self._lanes.buffered() + self._lanes.in_flight()
+        self._metrics.buffered.record(held)
         self._reconcile_pause()
-        busy = self._carry or self._lanes.buffered() or self._lanes.in_flight()
+        room = MAX_POLL_RECORDS
+        if self._max_buffered is not None:
+            # Full: every partition is paused (below); 1 because consume() needs a positive count.
+            room = max(1, min(room, self._max_buffered - held))
         messages = self._consumer.consume(
-            MAX_POLL_RECORDS, BUSY_POLL_S if busy or self._dead_letters.pending() else IDLE_POLL_S
+            room, BUSY_POLL_S if held or self._dead_letters.pending() else IDLE_POLL_S
         )
         if self._fatal is not None:
             raise self._fatal
@@ -194,17 +224,29 @@ class KafkaSource:
         self.polled += taken
         self._metrics.records_in.add(taken)
 
+    def _wanted_paused(self) -> set[TopicPartitionKey]:
+        """All partitions while records are offered again (the pipeline is full); otherwise
+        exactly those the sender is backing off for (design section 6)."""
+        owned = self._tracker.owned()
+        if self._carry or (self._max_buffered is not None and self._held >= self._max_buffered):
+            return set(owned)
+        backing_off = self._send.backing_off()
+        if not backing_off:
+            return set()
+        return {tp for tp in owned if tp in backing_off}
+
     def _reconcile_pause(self) -> None:
-        want = bool(self._carry)
+        want = self._wanted_paused()
         if want == self._paused:
             return
-        assignment = self._consumer.assignment()
-        if want:
-            self._consumer.pause(assignment)
-            _log.info("partitions_paused", partitions=len(assignment))
-        else:
-            self._consumer.resume(assignment)
-            _log.info("partitions_resumed", partitions=len(assignment))
+        pause = want - self._paused
+        resume = self._paused - want
+        if pause:
+            self._consumer.pause(_partitions(pause))
+        if resume:
+            self._consumer.resume(_partitions(resume))
+        self._metrics.partitions_paused.add(len(pause) - len(resume))
+        _log.debug("partitions_paused", paused=sorted(p for _, p in want))
         self._paused = want
 
     def _idle_for(self, polled: int) -> float:
@@ -232,17 +274,37 @@ class KafkaSource:
             self._tracker.assign(tp)
         self._send.assign(tps)
         consumer.incremental_assign(partitions)
-        if self._paused:
-            consumer.pause(partitions)  # paused state follows the pipeline, also for newcomers
+        self._metrics.rebalances.add(1, {ATTR_KIND: "assigned"})
+        # Reconciled on every assignment: a newcomer starts paused exactly when it should be,
+        # whatever pause state the client kept for it from an earlier assignment.
+        newcomers = set(tps)
+        unpaused = newcomers - self._wanted_paused()
+        if unpaused:
+            consumer.resume(_partitions(unpaused))
+        stale = self._paused & newcomers
+        if stale:
+            self._metrics.partitions_paused.add(-len(stale))
+            self._paused -= stale
+        self._reconcile_pause()
         _log.info("partitions_assigned", partitions=[p for _, p in tps])
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self._metrics.rebalances.add(1, {ATTR_KIND: "revoked"})
         self._guarded(lambda: self.release([(p.topic, p.partition) for p in partitions], True))
         consumer.incremental_unassign(partitions)
+        self._forget_paused(partitions)
 
     def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self._metrics.rebalances.add(1, {ATTR_KIND: "lost"})
         self._guarded(lambda: self.release([(p.topic, p.partition) for p in partitions], False))
         consumer.incremental_unassign(partitions)
+        self._forget_paused(partitions)
+
+    def _forget_paused(self, partitions: list[TopicPartition]) -> None:
+        gone = self._paused & {(p.topic, p.partition) for p in partitions}
+        if gone:
+            self._paused -= gone
+            self._metrics.partitions_paused.add(-len(gone))
 
     def _guarded(self, action: Callable[[], None]) -> None:
         # An exception must not escape a librdkafka callback; it is raised after consume().

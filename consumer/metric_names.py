@@ -17,9 +17,14 @@ REQUEST_RETRIES: Final = "profile_sync.aep.request.retries"
 END_TO_END_LATENCY: Final = "profile_sync.records.end_to_end_latency"
 RECORDS_BUFFERED: Final = "profile_sync.records.buffered"
 COMMITS: Final = "profile_sync.offsets.commits"
+PARTITIONS_PAUSED: Final = "profile_sync.partitions.paused"
+REBALANCES: Final = "profile_sync.consumer.rebalances"
+BREAKER_OPENED: Final = "profile_sync.aep.circuit.opened"
+GUARD_TRIPPED: Final = "profile_sync.dead_letter_guard.tripped"
 
 # Attribute keys.
 ATTR_ERROR_CLASS: Final = "error.class"
 ATTR_STAGE: Final = "stage"
 ATTR_OUTCOME: Final = "outcome"  # request outcome: batch, retry, split, fault
 ATTR_OPERATION: Final = "operation"  # create, delete
+ATTR_KIND: Final = "kind"  # rebalances: assigned, revoked, lost

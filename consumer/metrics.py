@@ -53,6 +53,26 @@ class Metrics:
         self.commits = meter.create_counter(
             names.COMMITS, unit="{commit}", description="Offset commits and stores"
         )
+        # Sampled by the poll thread on every loop turn: the histogram's max is the peak.
+        self.buffered = meter.create_histogram(
+            names.RECORDS_BUFFERED,
+            unit="{record}",
+            description="Records held by the delivery steps (waiting, in flight, offered again)",
+        )
+        self.partitions_paused = meter.create_up_down_counter(
+            names.PARTITIONS_PAUSED, unit="{partition}", description="Partitions paused"
+        )
+        self.rebalances = meter.create_counter(
+            names.REBALANCES,
+            unit="{rebalance}",
+            description="Rebalance callbacks, by kind (assigned, revoked, lost)",
+        )
+        self.breaker_opened = meter.create_counter(
+            names.BREAKER_OPENED, unit="{event}", description="Times the AEP circuit opened"
+        )
+        self.guard_tripped = meter.create_counter(
+            names.GUARD_TRIPPED, unit="{event}", description="Times the dead-letter guard tripped"
+        )
 
     def dead_letter(self, error_class: str, stage: str) -> None:
         self.dead_lettered.add(1, {names.ATTR_ERROR_CLASS: error_class, names.ATTR_STAGE: stage})

@@ -14,6 +14,7 @@ from consumer.aep.protocol import InletSender
 from consumer.batch_step import BatchStep
 from consumer.commit_step import CommitStep, Committer
 from consumer.dead_letter import DeadLetterProducer, Producer
+from consumer.dead_letter_guard import CountingStep, DeadLetterGuard
 from consumer.decode_step import Decoder, DecodeStep
 from consumer.http_loop import EventLoopThread
 from consumer.lanes import CustomerLanes
@@ -22,6 +23,7 @@ from consumer.metrics import Metrics
 from consumer.offsets import OffsetTracker
 from consumer.record import SourceRecord
 from consumer.send_step import SendStep
+from consumer.step import Step
 from consumer.validate_step import RecordValidator, ValidateStep
 from mappers.mapper import Mapper
 from schemas.limits import RECORD_LIMIT, REQUEST_LIMIT
@@ -37,6 +39,9 @@ class PipelineLimits:
     records_per_s: float = 10_000.0
     max_request_bytes: int = REQUEST_LIMIT
     record_limit: int = RECORD_LIMIT
+    retries_per_s: float = 10.0
+    breaker_threshold: int = 5
+    backoff_cap_s: float = 60.0
 
 
 class Pipeline:
@@ -56,30 +61,36 @@ class Pipeline:
         limits: PipelineLimits,
         metrics: Metrics,
         ready_at: datetime | None = None,
+        guard: DeadLetterGuard | None = None,
     ) -> None:
         self.metrics = metrics
         self.tracker = OffsetTracker()
         self.commit = CommitStep(self.tracker, committer)
         self.dead_letters = DeadLetterProducer(
-            dead_letter_producer, dead_letter_topic, self.commit, metrics
+            dead_letter_producer, dead_letter_topic, self.commit, metrics, guard=guard
         )
+        # Accepted and superseded records also count as processed for the guard.
+        accounted: Step = self.commit if guard is None else CountingStep(guard, self.commit)
         self.lanes = CustomerLanes()
         self.send = SendStep(
             sender,
             loop,
             self.lanes,
-            self.commit,
+            accounted,
             self.dead_letters,
             metrics,
             max_in_flight=limits.max_in_flight,
             requests_per_s=limits.requests_per_s,
             records_per_s=limits.records_per_s,
             ready_at=ready_at,
+            retries_per_s=limits.retries_per_s,
+            breaker_threshold=limits.breaker_threshold,
+            backoff_cap_s=limits.backoff_cap_s,
         )
         self.batch = BatchStep(
             self.lanes,
             self.send,
-            self.commit,
+            accounted,
             metrics,
             max_records=limits.max_records,
             max_request_bytes=limits.max_request_bytes,

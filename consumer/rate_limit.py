@@ -18,3 +18,14 @@ class ProcessRateLimit:
         await self._requests.acquire()
         # A bucket cannot hand out more than its capacity at once; bigger batches take it all.
         await self._records.acquire(min(float(records), self._records_capacity))
+
+
+class RetryRateLimit:
+    """The process-wide limit on retries (design section 6): however many batches fail at once,
+    at most `retries_per_s` retried requests leave per second. Create and use on the HTTP loop."""
+
+    def __init__(self, retries_per_s: float) -> None:
+        self._limiter = AsyncLimiter(retries_per_s, 1.0)
+
+    async def acquire(self) -> None:
+        await self._limiter.acquire()

@@ -6,6 +6,7 @@ configuration (also a missing topic); 3 AEP configuration fault; 4 dead-letter g
 
 from __future__ import annotations
 
+import gc
 import signal
 import sys
 import threading
@@ -23,6 +24,7 @@ from consumer.aep.ims import ImsTokenProvider, ImsUnavailable
 from consumer.aep.inlet_client import HttpInletSender, make_http_client
 from consumer.aep.protocol import AepConfigurationFault, InletSender
 from consumer.cli import load_all
+from consumer.dead_letter_guard import DeadLetterGuard
 from consumer.http_loop import EventLoopThread
 from consumer.kafka_config import consumer_config, dead_letter_producer_config
 from consumer.kafka_source import KafkaCommitter, KafkaSource
@@ -53,6 +55,8 @@ _log = structlog.get_logger(__name__)
 
 METADATA_TIMEOUT_S: Final = 10.0
 SHUTDOWN_FLUSH_S: Final = 10.0
+# httpx applies it per phase (connect, write, read): a dead registry costs at most ~0.5 s.
+POLL_THREAD_REGISTRY_S: Final = 0.25
 
 
 def _fail(message: str, code: int) -> int:
@@ -69,6 +73,9 @@ def limits_from(delivery: DeliverySettings) -> PipelineLimits:
         max_buffered=delivery.max_buffered_records,
         requests_per_s=delivery.process_requests_per_s,
         records_per_s=delivery.process_records_per_s,
+        retries_per_s=delivery.aep_max_retries_per_s,
+        breaker_threshold=delivery.aep_breaker_failures,
+        backoff_cap_s=delivery.aep_retry_backoff_cap_s,
     )
 
 
@@ -79,9 +86,11 @@ def run_consumer(
     stop: threading.Event | None = None,
     limits: PipelineLimits | None = None,
     wrap_sender: Callable[[InletSender], InletSender] | None = None,
+    metrics: Metrics | None = None,
 ) -> int:
-    """The `run` command. `stop`, `limits` and `wrap_sender` are seams for in-process tests:
-    an external stop signal, other batch limits, a decorator around the real inlet sender."""
+    """The `run` command. `stop`, `limits`, `wrap_sender` and `metrics` are seams for in-process
+    tests: an external stop signal, other batch limits, a decorator around the real inlet
+    sender, instruments on a meter the test reads."""
     kafka, avro, xdm, auth, resources, delivery = load_all(
         config_file,
         KafkaSettings,
@@ -102,11 +111,14 @@ def run_consumer(
 
     registry = WriterSchemaRegistry.load(avro.avro_schema_dir)
     confluent = (
-        ConfluentRegistryClient(str(avro.schema_registry_url))
+        # Lookups run on the poll thread, which must never block for a second: a registry that
+        # is down answers TransientDecodeError quickly and the source pauses and offers again.
+        ConfluentRegistryClient(str(avro.schema_registry_url), timeout_s=POLL_THREAD_REGISTRY_S)
         if avro.schema_registry_url is not None
         else None
     )
-    decoder = EventDecoder(registry, confluent)
+    # No datetimes made of the timestamps while decoding: the mapper reads epoch milliseconds.
+    decoder = EventDecoder(registry, confluent, timestamps_as_millis=True)
     mapper = Mapper(options)
     validator = compile_validator(options.xdm)
 
@@ -155,7 +167,14 @@ def run_consumer(
             consumer.close()
             return _fail(str(exc), exc.exit_code)
         auto_commit = consumer_settings.get("enable.auto.commit", "true").lower() == "true"
-        metrics = Metrics()
+        instruments = metrics or Metrics()
+        guard = DeadLetterGuard(
+            delivery.dlq_guard_window_s,
+            delivery.dlq_guard_min_records,
+            delivery.dlq_guard_max_share,
+            on_trip=lambda: instruments.guard_tripped.add(1),
+        )
+        pipeline_limits = limits or limits_from(delivery)
         pipeline = Pipeline(
             decoder=decoder,
             mapper=mapper,
@@ -164,10 +183,11 @@ def run_consumer(
             loop=loop,
             dead_letter_producer=producer,
             dead_letter_topic=kafka.dlq_topic,
-            committer=(committer := KafkaCommitter(consumer, metrics, auto_commit)),
-            limits=limits or limits_from(delivery),
-            metrics=metrics,
+            committer=(committer := KafkaCommitter(consumer, instruments, auto_commit, guard.cap)),
+            limits=pipeline_limits,
+            metrics=instruments,
             ready_at=target.ready_at,
+            guard=guard,
         )
         source = KafkaSource(
             consumer,
@@ -178,8 +198,9 @@ def run_consumer(
             send=pipeline.send,
             dead_letters=pipeline.dead_letters,
             committer=committer,
-            metrics=metrics,
+            metrics=instruments,
             revoke_timeout_s=delivery.revoke_timeout_s,
+            max_buffered=pipeline_limits.max_buffered,
         )
         return _consume(source, exit_when_idle, stop or threading.Event())
     finally:
@@ -202,6 +223,10 @@ def _consume(source: KafkaSource, exit_when_idle: float | None, stop: threading.
         previous = {s: signal.signal(s, _on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
         _log.info("consumer_started", topic_variable=variable("topic"))
+        # Start-up objects (schemas, country tables, validators) live as long as the run: frozen,
+        # the collector's full passes walk only what the records make. Thawed in `finally`.
+        gc.collect()
+        gc.freeze()
         source.run(stop, exit_when_idle)
     except StopConsumer as exc:
         _shutdown_quietly(source)
@@ -211,6 +236,7 @@ def _consume(source: KafkaSource, exit_when_idle: float | None, stop: threading.
         _shutdown_quietly(source)
         return _fail(f"unexpected error: {type(exc).__name__}", exit_codes.ERROR)
     finally:
+        gc.unfreeze()
         for signum, handler in previous.items():
             signal.signal(signum, handler)
     try:

@@ -5,12 +5,19 @@ one task on the HTTP loop (`http_loop`), so the records of a batch stay "in flig
 closed) until each has a final outcome. `poll` (poll thread) drains finished tasks and applies
 design section 6: accepted -> accounted for with the waiting records it superseded; refused ->
 dead-lettered and the lane's newest waiting record becomes sendable; a fault -> stop.
+
+Transient failures (design section 6, "Retries and guard") are retried on the loop: full-jitter
+back-off with `Retry-After`, the process-wide retry rate limit, and the circuit breaker
+(`circuit_breaker`) that lets one probe out per back-off interval while AEP fails. They delay
+records, never drop or dead-letter them. While records wait, their partitions are reported by
+`backing_off` and the poll thread pauses them; records of a revoked partition are let go at once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import queue
 import time
 from collections.abc import Sequence
@@ -32,12 +39,13 @@ from consumer.aep.protocol import (
     RetryMessage,
     RetryRequest,
 )
-from consumer.backoff import retry_delay
+from consumer.backoff import CAP_S, retry_delay
+from consumer.circuit_breaker import CircuitBreaker
 from consumer.http_loop import EventLoopThread
 from consumer.lanes import CustomerLanes
 from consumer.metrics import Metrics
 from consumer.offsets import TopicPartitionKey
-from consumer.rate_limit import ProcessRateLimit
+from consumer.rate_limit import ProcessRateLimit, RetryRateLimit
 from consumer.record import SourceRecord
 from consumer.signals import DeadLetter, MessageRejected, StopConsumer
 from consumer.step import DeadLetterSink, Step
@@ -53,12 +61,7 @@ class _TooLarge:
     status: int = 413
 
 
-@dataclass(frozen=True, slots=True)
-class _Dropped:
-    """Not sent again: its partition was revoked while it waited for a retry."""
-
-
-_Final = Accepted | Rejected | _TooLarge | _Dropped
+_Final = Accepted | Rejected | _TooLarge
 _Done = tuple[list[SourceRecord], "concurrent.futures.Future[list[tuple[SourceRecord, _Final]]]"]
 
 
@@ -76,6 +79,9 @@ class SendStep:
         requests_per_s: float,
         records_per_s: float,
         ready_at: datetime | None = None,
+        retries_per_s: float = 10.0,
+        breaker_threshold: int = 5,
+        backoff_cap_s: float = CAP_S,
     ) -> None:
         self._sender = sender
         self._loop = loop
@@ -86,8 +92,22 @@ class SendStep:
         self._max_in_flight = max_in_flight
         self._rates = (requests_per_s, records_per_s)
         self._limit: ProcessRateLimit | None = None  # made on the loop, where it is used
+        self._retries_per_s = retries_per_s
+        self._retry_limit: RetryRateLimit | None = None  # made on the loop too
+        self._delay = functools.partial(retry_delay, cap_s=backoff_cap_s)
+        self.breaker = CircuitBreaker(  # HTTP loop only
+            breaker_threshold, delay=self._delay, on_open=lambda: metrics.breaker_opened.add(1)
+        )
+        # Records per partition waiting for a retry or for the open circuit (HTTP loop), and the
+        # partitions with any, published as one immutable set the poll thread pauses.
+        self._holding: dict[TopicPartitionKey, int] = {}
+        self._backing_off: frozenset[TopicPartitionKey] = frozenset()
         self._ready_at = ready_at
         self._done: queue.SimpleQueue[_Done] = queue.SimpleQueue()
+        # Records of revoked partitions let go before their batch ended (HTTP loop -> poll
+        # thread), and the ids of those the poll thread released (not released again).
+        self._let_go: queue.SimpleQueue[SourceRecord] = queue.SimpleQueue()
+        self._released_early: set[int] = set()
         self._requests = 0
         # Partitions revoked or lost: their records are not sent again (HTTP loop reads it).
         self._revoked: frozenset[TopicPartitionKey] = frozenset()
@@ -99,6 +119,10 @@ class SendStep:
 
     def requests_in_flight(self) -> int:
         return self._requests
+
+    def backing_off(self) -> frozenset[TopicPartitionKey]:
+        """Partitions the sender is backing off for: paused while it does (design section 6)."""
+        return self._backing_off
 
     def submit_batch(self, records: list[SourceRecord]) -> None:
         if not self.can_send():
@@ -116,6 +140,11 @@ class SendStep:
         self._revoked = self._revoked - frozenset(partitions)
 
     def poll(self) -> None:
+        while not self._let_go.empty():
+            # Nothing to account: the partition's new owner sends it.
+            record = self._let_go.get_nowait()
+            self._lanes.released(record)
+            self._released_early.add(id(record))
         while True:
             try:
                 records, future = self._done.get_nowait()
@@ -123,11 +152,17 @@ class SendStep:
                 return
             self._requests -= 1
             self._metrics.requests_in_flight.add(-1)
+            early = self._released_early
+            let_go = set()
+            if early:
+                let_go = {id(r) for r in records} & early
+                early -= let_go
             error = future.exception()
             if error is not None:
                 # The process stops: the batch is unaccounted for and no longer awaited.
                 for record in records:
-                    self._lanes.released(record)
+                    if id(record) not in let_go:
+                        self._lanes.released(record)
                 raise _stop_for(error)
             now_ms = time.time() * 1000
             accepted = 0
@@ -185,23 +220,27 @@ class SendStep:
                     {"status": outcome.status, "size": len(record.entity_json)},
                 ),
             )
-        # _Dropped: nothing to account; the partition's new owner sends it.
         return 0
 
     # -- HTTP loop ------------------------------------------------------------------------
     def _wake(self) -> None:
+        # Every sleeper holds the old event; a fresh one serves the next sleep.
         if self._wakeup is not None:
             self._wakeup.set()
+            self._wakeup = None
 
-    async def _pause(self, seconds: float) -> None:
-        """Sleep, but wake early when partitions are revoked (their retries are dropped)."""
-        if self._wakeup is None:
-            self._wakeup = asyncio.Event()
-        try:
-            await asyncio.wait_for(self._wakeup.wait(), seconds)
-        except TimeoutError:
-            return
-        self._wakeup.clear()
+    async def _pause(self, seconds: float, pending: list[SourceRecord]) -> None:
+        """Sleep, but wake early when any of `pending` was revoked (it is let go)."""
+        deadline = time.monotonic() + seconds
+        while (remaining := deadline - time.monotonic()) > 0:
+            if self._any_revoked(pending):
+                return
+            if self._wakeup is None:
+                self._wakeup = asyncio.Event()
+            try:
+                await asyncio.wait_for(self._wakeup.wait(), remaining)
+            except TimeoutError:
+                return
 
     async def _deliver(self, records: list[SourceRecord]) -> list[tuple[SourceRecord, _Final]]:
         results: list[tuple[SourceRecord, _Final]] = []
@@ -213,31 +252,35 @@ class SendStep:
     ) -> None:
         pending = records
         retries = 0
+        retry_after: float | None = None
+        breaker = self.breaker
         while pending:
-            revoked = self._revoked
-            if revoked:
-                keep = []
-                for record in pending:
-                    if (record.topic, record.partition) in revoked:
-                        results.append((record, _Dropped()))
-                    else:
-                        keep.append(record)
-                pending = keep
-                if not pending:
-                    return
+            pending = self._without_revoked(pending)
+            if not pending:
+                return
             await self._wait_until_ready()
             if self._limit is None:
                 self._limit = ProcessRateLimit(*self._rates)
+                self._retry_limit = RetryRateLimit(self._retries_per_s)
+            probe = False
+            if retries or breaker.is_open:
+                probe, pending = await self._back_off(pending, retries, retry_after)
+                if not pending:
+                    return
             await self._limit.acquire(len(pending))
             outgoing = [OutgoingRecord(r, r.entity_json, r.operation) for r in pending]
             for record in pending:
                 record.attempts += 1
             started = time.monotonic()
-            answer = await self._sender.send(outgoing)
+            try:
+                answer = await self._sender.send(outgoing)
+            except BaseException:
+                breaker.abandon(probe)
+                raise
             self._metrics.request_duration.record(time.monotonic() - started)
             self._metrics.batch_records.record(len(outgoing))
             self._metrics.batch_bytes.record(self._sender.request_size(outgoing))
-            retry_after: float | None = None
+            retry_after = None
             if isinstance(answer, BatchResult):
                 again: list[SourceRecord] = []
                 for outcome in answer.outcomes:
@@ -248,11 +291,17 @@ class SendStep:
                             retry_after = max(retry_after or 0.0, outcome.retry_after_s)
                     else:
                         results.append((record, outcome))
+                if again and len(again) == len(pending):
+                    breaker.failed(probe, retry_after)  # nothing got through
+                else:
+                    breaker.succeeded(probe)
                 pending = again
             elif isinstance(answer, RetryRequest):
                 retry_after = answer.retry_after_s
+                breaker.failed(probe, retry_after)
                 _log.info("aep_request_retry", reason=answer.reason, status=answer.status)
-            else:  # SplitRequest (413)
+            else:  # SplitRequest (413): AEP answered, so it is up
+                breaker.succeeded(probe)
                 if len(pending) == 1:
                     results.append((pending[0], _TooLarge()))
                     return
@@ -263,7 +312,70 @@ class SendStep:
             if pending:
                 retries += 1
                 self._metrics.request_retries.add(1)
-                await self._pause(retry_delay(retries, retry_after))
+
+    async def _back_off(
+        self, pending: list[SourceRecord], retries: int, retry_after: float | None
+    ) -> tuple[bool, list[SourceRecord]]:
+        """Wait before sending `pending` (again): the batch's own back-off, the open circuit, the
+        retry rate limit; their partitions count as backing off meanwhile. Records of partitions
+        revoked meanwhile are let go at once, so a revoke never waits for this. Returns whether
+        the request goes as the breaker's probe, and the records still to send."""
+        until = time.monotonic() + (self._delay(retries, retry_after) if retries else 0.0)
+        held = [(r.topic, r.partition) for r in pending]
+        self._hold(held, 1)
+        try:
+            while True:
+                await self._pause(until - time.monotonic(), pending)
+                pending = self._without_revoked(pending)
+                if not pending:
+                    return False, pending
+                if time.monotonic() < until:
+                    continue  # woken by a revoke of other partitions: sleep on
+                probe = await self.breaker.admit(functools.partial(self._any_revoked, pending))
+                if probe is None:
+                    continue  # some were revoked: let them go, wait on for the rest
+                pending = self._without_revoked(pending)
+                if not pending:
+                    self.breaker.abandon(probe)
+                    return False, pending
+                if retries:
+                    assert self._retry_limit is not None
+                    await self._retry_limit.acquire()
+                return probe, pending
+        finally:
+            self._hold(held, -1)
+
+    def _hold(self, partitions: list[TopicPartitionKey], step: int) -> None:
+        holding = self._holding
+        changed = False
+        for tp in partitions:
+            count = holding.get(tp, 0) + step
+            if count:
+                holding[tp] = count
+                changed = changed or (step > 0 and count == 1)  # newly backing off
+            else:
+                del holding[tp]
+                changed = True
+        if changed:
+            self._backing_off = frozenset(holding)
+
+    def _any_revoked(self, pending: list[SourceRecord]) -> bool:
+        revoked = self._revoked
+        return bool(revoked) and any((r.topic, r.partition) in revoked for r in pending)
+
+    def _without_revoked(self, pending: list[SourceRecord]) -> list[SourceRecord]:
+        """Records of revoked partitions are not sent again: handed back to the poll thread at
+        once (`_let_go`), not with the batch, so that the revoke does not wait for the rest."""
+        revoked = self._revoked
+        if not revoked:
+            return pending
+        keep = []
+        for record in pending:
+            if (record.topic, record.partition) in revoked:
+                self._let_go.put(record)
+            else:
+                keep.append(record)
+        return keep
 
     async def _wait_until_ready(self) -> None:
         """A new dataflow loses what it receives before `ready_at` (design section 4)."""

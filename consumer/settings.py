@@ -263,6 +263,12 @@ class DeliverySettings(_Settings):
     batch_linger_ms: float = Field(200, ge=0)
     max_in_flight_requests: PositiveInt = 8
     max_buffered_records: PositiveInt = 20000
+    # Retried AEP requests per second, process-wide; consecutive failed requests that open the
+    # circuit breaker (then one probe per back-off interval).
+    aep_max_retries_per_s: PositiveFloat = 10
+    aep_breaker_failures: PositiveInt = 5
+    # The back-off ceiling (design section 6: 60 s); tests lower it to resume quickly.
+    aep_retry_backoff_cap_s: PositiveFloat = 60
 
     @property
     def process_requests_per_s(self) -> float:

@@ -48,6 +48,8 @@ def delivery(
     max_buffered: int = 10_000,
     metrics: Metrics | None = None,
     ready_at: datetime | None = None,
+    backoff_cap_s: float = 60.0,
+    breaker_threshold: int = 5,
 ) -> Iterator[Delivery]:
     loop = EventLoopThread()
     loop.start()
@@ -66,6 +68,9 @@ def delivery(
         requests_per_s=100_000,
         records_per_s=10_000_000,
         ready_at=ready_at,
+        retries_per_s=1000,
+        breaker_threshold=breaker_threshold,
+        backoff_cap_s=backoff_cap_s,
     )
     batch = BatchStep(
         lanes,

@@ -17,3 +17,9 @@ def test_retry_after_is_honoured_up_to_its_cap() -> None:
     rng = random.Random(2)
     assert retry_delay(1, 7.0, rng=rng) >= 7.0
     assert retry_delay(1, 10_000.0, rng=rng) == RETRY_AFTER_CAP_S
+
+
+def test_a_lower_cap_bounds_every_delay_but_not_retry_after() -> None:
+    rng = random.Random(3)
+    assert all(retry_delay(30, rng=rng, cap_s=2.0) <= 2.0 for _ in range(200))
+    assert retry_delay(30, 5.0, rng=rng, cap_s=2.0) >= 5.0

@@ -3,7 +3,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from consumer.rate_limit import ProcessRateLimit
+from consumer.rate_limit import ProcessRateLimit, RetryRateLimit
 
 
 def test_requests_beyond_the_per_second_limit_wait() -> None:
@@ -26,3 +26,13 @@ def test_records_beyond_the_per_second_limit_wait_and_big_batches_are_capped() -
         return time.monotonic() - started
 
     assert 0.4 <= asyncio.run(run()) < 3.0
+
+
+def test_retries_beyond_the_process_wide_limit_wait() -> None:
+    async def run() -> float:
+        limit = RetryRateLimit(retries_per_s=5)
+        started = time.monotonic()
+        await asyncio.gather(*(limit.acquire() for _ in range(10)))
+        return time.monotonic() - started
+
+    assert asyncio.run(run()) >= 0.8  # 5 at once, then 5 a second
