@@ -21,7 +21,7 @@ from consumer import exit_codes
 from consumer.offsets import TopicPartitionKey
 from consumer.record import SourceRecord
 from consumer.signals import StopConsumer
-from consumer.step import Step
+from consumer.step import Forwarding, Step
 
 
 class GuardTripped(StopConsumer):
@@ -127,7 +127,7 @@ class DeadLetterGuard:
         return firsts
 
 
-class CountingStep:
+class CountingStep(Forwarding):
     """Passes accounted-for records on and tells the guard they were processed."""
 
     def __init__(self, guard: DeadLetterGuard, next_step: Step) -> None:
@@ -137,12 +137,3 @@ class CountingStep:
     def submit(self, record: SourceRecord) -> None:
         self._guard.processed(record)
         self._next.submit(record)
-
-    def poll(self) -> None:
-        self._next.poll()
-
-    def join(self, timeout: float) -> bool:
-        return self._next.join(timeout)
-
-    def close(self) -> None:
-        self._next.close()

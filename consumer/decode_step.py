@@ -6,7 +6,7 @@ from typing import Any, Protocol
 
 from consumer.record import DECODED, SourceRecord
 from consumer.signals import DeadLetter, MessageRejected
-from consumer.step import DeadLetterSink, Step
+from consumer.step import DeadLetterSink, Forwarding, Step
 from schemas.avro.errors import DecodeError, TransientDecodeError
 
 
@@ -21,7 +21,7 @@ class Decoder(Protocol):
     def decode(self, value: bytes | None) -> Decoded: ...
 
 
-class DecodeStep:
+class DecodeStep(Forwarding):
     def __init__(self, decoder: Decoder, next_step: Step, dead_letters: DeadLetterSink) -> None:
         self._decoder = decoder
         self._next = next_step
@@ -45,12 +45,3 @@ class DecodeStep:
             record.progress = DECODED
         # A record the next step refused keeps its decoded datum, so it is not decoded twice.
         self._next.submit(record)
-
-    def poll(self) -> None:
-        self._next.poll()
-
-    def join(self, timeout: float) -> bool:
-        return self._next.join(timeout)
-
-    def close(self) -> None:
-        self._next.close()

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from consumer.record import MAPPED, SourceRecord
 from consumer.signals import DeadLetter
-from consumer.step import DeadLetterSink, Step
+from consumer.step import DeadLetterSink, Forwarding, Step
 from mappers.mapper import Mapper
 from mappers.results import Delete, MapFailure
 
 
-class MapStep:
+class MapStep(Forwarding):
     def __init__(self, mapper: Mapper, next_step: Step, dead_letters: DeadLetterSink) -> None:
         self._mapper = mapper
         self._next = next_step
@@ -40,12 +40,3 @@ class MapStep:
             record.datum = None  # mapped: the buffer keeps only what later steps need
             record.progress = MAPPED
         self._next.submit(record)
-
-    def poll(self) -> None:
-        self._next.poll()
-
-    def join(self, timeout: float) -> bool:
-        return self._next.join(timeout)
-
-    def close(self) -> None:
-        self._next.close()

@@ -27,6 +27,22 @@ class Step(Protocol):
         """Release resources; nothing is delivered afterwards."""
 
 
+class Forwarding:
+    """Base for a step whose only periodic work is its next step's: it hands poll, join and
+    close straight on. Subclasses set `self._next` and write their own `submit`."""
+
+    _next: Step
+
+    def poll(self) -> None:
+        self._next.poll()
+
+    def join(self, timeout: float) -> bool:
+        return self._next.join(timeout)
+
+    def close(self) -> None:
+        self._next.close()
+
+
 class DeadLetterSink(Protocol):
     def dead_letter(self, record: SourceRecord, reason: DeadLetter) -> None:
         """Write the record to the dead-letter topic; it is accounted for once acknowledged."""

@@ -12,7 +12,7 @@ import orjson
 
 from consumer.record import VALIDATED, SourceRecord
 from consumer.signals import DeadLetter
-from consumer.step import DeadLetterSink, Step
+from consumer.step import DeadLetterSink, Forwarding, Step
 from schemas.xdm import Violation
 
 SCHEMA_VIOLATION: Final = "validate.schema_violation"
@@ -25,7 +25,7 @@ class RecordValidator(Protocol):
     def validate(self, record: object) -> list[Violation]: ...
 
 
-class ValidateStep:
+class ValidateStep(Forwarding):
     def __init__(
         self,
         validator: RecordValidator,
@@ -65,15 +65,6 @@ class ValidateStep:
             record.record = None
             record.progress = VALIDATED
         self._next.submit(record)
-
-    def poll(self) -> None:
-        self._next.poll()
-
-    def join(self, timeout: float) -> bool:
-        return self._next.join(timeout)
-
-    def close(self) -> None:
-        self._next.close()
 
 
 def _violations(violations: list[Violation]) -> DeadLetter:
