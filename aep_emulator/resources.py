@@ -33,9 +33,9 @@ import secrets
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, Protocol, TypeVar
 
 # Flow Service specs (aep-api.md 2.10).
 HTTP_API_CONNECTION_SPEC: Final = "bc7b00d6-623a-4dfc-9fdb-f1240aeadaeb"
@@ -280,6 +280,38 @@ def _in_sandbox(items: Iterable[Any], sandbox: str | None) -> list[Any]:
     return [i for i in items if sandbox is None or i.sandbox == sandbox]
 
 
+_T = TypeVar("_T")
+
+
+def _pop(store: dict[str, _T], key: str) -> _T:
+    """Remove and return a stored resource; a missing one is `ResourceNotFound`."""
+    item = store.pop(key, None)
+    if item is None:
+        raise ResourceNotFound(key)
+    return item
+
+
+class _FlowResource(Protocol):
+    id: str
+    etag: str
+    updated_ms: int
+
+
+_F = TypeVar("_F", bound=_FlowResource)
+
+
+def _touch(store: Mapping[str, object], item: _F) -> _F:
+    """Mark a stored Flow Service resource changed: a fresh etag, like AEP returns."""
+    if item.id not in store:
+        raise ResourceNotFound(item.id)
+    item.etag = _etag()
+    item.updated_ms = now_ms()
+    return item
+
+
+_V = TypeVar("_V", Schema, FieldGroup)
+
+
 class Resources:
     """The control plane's state; see the module docstring for the rules."""
 
@@ -362,20 +394,11 @@ class Resources:
 
     def update_schema(self, schema: Schema) -> Schema:
         """Store a changed schema; bumps the minor version (1.0 -> 1.1) like the registry."""
-        with self.lock:
-            if schema.id not in self.schemas:
-                raise ResourceNotFound(schema.id)
-            self._check_unique_title(schema.title, schema.sandbox, except_id=schema.id)
-            major, _, minor = schema.version.partition(".")
-            schema.version = f"{major}.{int(minor or 0) + 1}"
-            schema.updated_ms = now_ms()
-            self.schemas[schema.id] = schema
-            return schema
+        return self._update_versioned(self.schemas, schema)
 
     def delete_schema(self, schema_id: str) -> None:
         with self.lock:
-            if self.schemas.pop(schema_id, None) is None:
-                raise ResourceNotFound(schema_id)
+            _pop(self.schemas, schema_id)
 
     def create_field_group(
         self, *, title: str, body: dict[str, Any], sandbox: str = DEFAULT_SANDBOX
@@ -408,15 +431,19 @@ class Resources:
             return _in_sandbox(self.field_groups.values(), sandbox)
 
     def update_field_group(self, group: FieldGroup) -> FieldGroup:
+        return self._update_versioned(self.field_groups, group)
+
+    def _update_versioned(self, store: dict[str, _V], item: _V) -> _V:
+        """Store a changed schema or field group and bump its minor version (1.0 -> 1.1)."""
         with self.lock:
-            if group.id not in self.field_groups:
-                raise ResourceNotFound(group.id)
-            self._check_unique_title(group.title, group.sandbox, except_id=group.id)
-            major, _, minor = group.version.partition(".")
-            group.version = f"{major}.{int(minor or 0) + 1}"
-            group.updated_ms = now_ms()
-            self.field_groups[group.id] = group
-            return group
+            if item.id not in store:
+                raise ResourceNotFound(item.id)
+            self._check_unique_title(item.title, item.sandbox, except_id=item.id)
+            major, _, minor = item.version.partition(".")
+            item.version = f"{major}.{int(minor or 0) + 1}"
+            item.updated_ms = now_ms()
+            store[item.id] = item
+            return item
 
     def create_descriptor(self, body: dict[str, Any], sandbox: str = DEFAULT_SANDBOX) -> Descriptor:
         with self.lock:
@@ -457,8 +484,7 @@ class Resources:
 
     def delete_descriptor(self, descriptor_id: str) -> None:
         with self.lock:
-            if self.descriptors.pop(descriptor_id, None) is None:
-                raise ResourceNotFound(descriptor_id)
+            _pop(self.descriptors, descriptor_id)
 
     # ---- Identity Service ------------------------------------------------------------------
 
@@ -548,8 +574,7 @@ class Resources:
 
     def delete_dataset(self, dataset_id: str) -> None:
         with self.lock:
-            if self.datasets.pop(dataset_id, None) is None:
-                raise ResourceNotFound(dataset_id)
+            _pop(self.datasets, dataset_id)
 
     # ---- Flow Service ----------------------------------------------------------------------
 
@@ -601,17 +626,11 @@ class Resources:
 
     def update_connection(self, connection: Connection) -> Connection:
         with self.lock:
-            if connection.id not in self.connections:
-                raise ResourceNotFound(connection.id)
-            connection.etag = _etag()
-            connection.updated_ms = now_ms()
-            return connection
+            return _touch(self.connections, connection)
 
     def delete_connection(self, connection_id: str) -> None:
         with self.lock:
-            connection = self.connections.pop(connection_id, None)
-            if connection is None:
-                raise ResourceNotFound(connection_id)
+            connection = _pop(self.connections, connection_id)
             if connection.inlet_id is not None:
                 self._inlets.pop(connection.inlet_id, None)
 
@@ -713,16 +732,11 @@ class Resources:
     def update_flow(self, flow: Flow) -> Flow:
         """Store a changed flow; restarts its warm-up, as AEP asks to wait after an update."""
         with self.lock:
-            if flow.id not in self.flows:
-                raise ResourceNotFound(flow.id)
-            flow.etag = _etag()
-            flow.updated_ms = now_ms()
-            return flow
+            return _touch(self.flows, flow)
 
     def delete_flow(self, flow_id: str) -> None:
         with self.lock:
-            if self.flows.pop(flow_id, None) is None:
-                raise ResourceNotFound(flow_id)
+            _pop(self.flows, flow_id)
 
     def find(self, items: Iterable[Any], predicate: Callable[[Any], bool]) -> list[Any]:
         """Filter helper for list endpoints, under the lock."""
@@ -770,31 +784,20 @@ class Resources:
 
     def delete_field_group(self, group_id: str) -> None:
         with self.lock:
-            if self.field_groups.pop(group_id, None) is None:
-                raise ResourceNotFound(group_id)
+            _pop(self.field_groups, group_id)
 
     def update_source_connection(self, source: SourceConnection) -> SourceConnection:
         with self.lock:
-            if source.id not in self.source_connections:
-                raise ResourceNotFound(source.id)
-            source.etag = _etag()
-            source.updated_ms = now_ms()
-            return source
+            return _touch(self.source_connections, source)
 
     def delete_source_connection(self, source_id: str) -> None:
         with self.lock:
-            if self.source_connections.pop(source_id, None) is None:
-                raise ResourceNotFound(source_id)
+            _pop(self.source_connections, source_id)
 
     def update_target_connection(self, target: TargetConnection) -> TargetConnection:
         with self.lock:
-            if target.id not in self.target_connections:
-                raise ResourceNotFound(target.id)
-            target.etag = _etag()
-            target.updated_ms = now_ms()
-            return target
+            return _touch(self.target_connections, target)
 
     def delete_target_connection(self, target_id: str) -> None:
         with self.lock:
-            if self.target_connections.pop(target_id, None) is None:
-                raise ResourceNotFound(target_id)
+            _pop(self.target_connections, target_id)

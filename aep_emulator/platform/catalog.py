@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, Final
 
 import jsonpatch
@@ -18,7 +18,13 @@ from starlette.routing import Route
 
 from aep_emulator.platform.errors import bad_request, not_found
 from aep_emulator.platform.filters import matches_all, parse_all, values_at
-from aep_emulator.platform.gateway import Call, OrgBindings, PlatformState, endpoint, json_response
+from aep_emulator.platform.gateway import (
+    Call,
+    OrgBindings,
+    PlatformState,
+    json_response,
+    route_maker,
+)
 from aep_emulator.resources import Dataset, Resources
 
 BASE: Final = "/data/foundation/catalog/dataSets"
@@ -226,8 +232,7 @@ async def list_all(call: Call) -> Response:
 
 
 def routes(state: PlatformState, orgs: OrgBindings) -> list[Route]:
-    def r(path: str, handler: Callable[[Call], Any], methods: list[str]) -> Route:
-        return Route(BASE + path, endpoint(state, orgs, handler), methods=methods)
+    r = route_maker(BASE, state, orgs)
 
     return [
         r("", list_all, ["GET"]),

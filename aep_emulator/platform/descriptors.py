@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, Final
 
 from starlette.responses import Response
@@ -11,7 +11,13 @@ from starlette.routing import Route
 from aep_emulator.platform import accept as acc
 from aep_emulator.platform.errors import bad_request, not_found
 from aep_emulator.platform.filters import matches_all, parse_all
-from aep_emulator.platform.gateway import Call, OrgBindings, PlatformState, endpoint, json_response
+from aep_emulator.platform.gateway import (
+    Call,
+    OrgBindings,
+    PlatformState,
+    json_response,
+    route_maker,
+)
 from aep_emulator.platform.registry_rules import not_found_detail, schema_has_field
 from aep_emulator.resources import Descriptor
 
@@ -150,8 +156,7 @@ async def list_all(call: Call) -> Response:
 
 
 def routes(state: PlatformState, orgs: OrgBindings) -> list[Route]:
-    def r(path: str, handler: Callable[[Call], Any], methods: list[str]) -> Route:
-        return Route(BASE + path, endpoint(state, orgs, handler), methods=methods)
+    r = route_maker(BASE, state, orgs)
 
     return [
         r("", list_all, ["GET"]),

@@ -20,7 +20,13 @@ from starlette.routing import Route
 
 from aep_emulator.platform.errors import PlatformError, flow_error
 from aep_emulator.platform.filters import PropertyFilter, matches_all, parse_all, values_at
-from aep_emulator.platform.gateway import Call, OrgBindings, PlatformState, endpoint, json_response
+from aep_emulator.platform.gateway import (
+    Call,
+    OrgBindings,
+    PlatformState,
+    json_response,
+    route_maker,
+)
 from aep_emulator.resources import (
     DATA_LAKE_TARGET_SPEC,
     DATA_PREP_FLOW_SPEC,
@@ -478,8 +484,7 @@ _CREATE: Final = {
 
 
 def routes(state: PlatformState, orgs: OrgBindings) -> list[Route]:
-    def r(path: str, handler: Callable[[Call], Any], methods: list[str]) -> Route:
-        return Route(BASE + path, endpoint(state, orgs, handler), methods=methods)
+    r = route_maker(BASE, state, orgs)
 
     out: list[Route] = []
     for kind in KINDS:

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 
 from aep_emulator.http import JSONResponse
 from aep_emulator.options import EmulatorOptions
@@ -159,3 +160,14 @@ def endpoint(
             return error_response(error)
 
     return run
+
+
+def route_maker(
+    base: str, state: PlatformState, orgs: OrgBindings
+) -> Callable[[str, Callable[[Call], Any], list[str]], Route]:
+    """`r(path, handler, methods)`: a route under `base` whose endpoint runs the gateway checks."""
+
+    def r(path: str, handler: Callable[[Call], Any], methods: list[str]) -> Route:
+        return Route(base + path, endpoint(state, orgs, handler), methods=methods)
+
+    return r

@@ -8,14 +8,19 @@ registry's problem shape.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any, Final
 
 from starlette.responses import Response
 from starlette.routing import Route
 
 from aep_emulator.platform.errors import bad_request, not_found, problem
-from aep_emulator.platform.gateway import Call, OrgBindings, PlatformState, endpoint, json_response
+from aep_emulator.platform.gateway import (
+    Call,
+    OrgBindings,
+    PlatformState,
+    json_response,
+    route_maker,
+)
 from aep_emulator.resources import DuplicateResource, IdentityNamespace
 
 BASE: Final = "/data/core/idnamespace/identities"
@@ -93,8 +98,7 @@ async def delete(call: Call) -> Response:
 
 
 def routes(state: PlatformState, orgs: OrgBindings) -> list[Route]:
-    def r(path: str, handler: Callable[[Call], Any], methods: list[str]) -> Route:
-        return Route(BASE + path, endpoint(state, orgs, handler), methods=methods)
+    r = route_maker(BASE, state, orgs)
 
     return [
         r("", list_all, ["GET"]),

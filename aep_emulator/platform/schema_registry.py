@@ -19,7 +19,13 @@ from aep_emulator.platform import registry_rules as rules
 from aep_emulator.platform import registry_summary as summary
 from aep_emulator.platform import registry_views as views
 from aep_emulator.platform.errors import bad_request, not_found
-from aep_emulator.platform.gateway import Call, OrgBindings, PlatformState, endpoint, json_response
+from aep_emulator.platform.gateway import (
+    Call,
+    OrgBindings,
+    PlatformState,
+    json_response,
+    route_maker,
+)
 from aep_emulator.platform.registry_rules import Ingested
 from aep_emulator.platform.registry_views import BASE
 from aep_emulator.platform.xdm_global import GlobalResource, global_resource, global_resources
@@ -182,8 +188,7 @@ def delete_schema(ingested: Ingested) -> Callable[[Call], Any]:
 
 
 def routes(state: PlatformState, orgs: OrgBindings, ingested: Ingested) -> list[Route]:
-    def r(path: str, handler: Callable[[Call], Any], methods: list[str]) -> Route:
-        return Route(BASE + path, endpoint(state, orgs, handler), methods=methods)
+    r = route_maker(BASE, state, orgs)
 
     out = [
         r("/stats", summary.stats, ["GET"]),
