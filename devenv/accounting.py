@@ -61,7 +61,7 @@ def _millis(value: Any) -> int:
     return int(value)
 
 
-def _read_partitions(bootstrap: str, topic: str) -> Iterator[Any]:
+def read_partitions(bootstrap: str, topic: str) -> Iterator[Any]:
     """Every message of the topic, up to the high watermarks seen at the start."""
     consumer = Consumer(
         {
@@ -100,7 +100,7 @@ def _read_partitions(bootstrap: str, topic: str) -> Iterator[Any]:
 
 def read_source(bootstrap: str, topic: str, decoder: EventDecoder) -> list[SourceRecord]:
     records = []
-    for message in _read_partitions(bootstrap, topic):
+    for message in read_partitions(bootstrap, topic):
         coordinates = (message.topic(), message.partition(), message.offset())
         try:
             event = decoder.decode(message.value())
@@ -126,7 +126,7 @@ def read_dead_letter_coordinates(bootstrap: str, dlq_topic: str) -> tuple[set[Co
     """Distinct source coordinates named by dead-letter headers, and the number of copies."""
     found: set[Coordinates] = set()
     copies = 0
-    for message in _read_partitions(bootstrap, dlq_topic):
+    for message in read_partitions(bootstrap, dlq_topic):
         headers = {k: v for k, v in (message.headers() or []) if v is not None}
         try:
             found.add(

@@ -24,7 +24,7 @@ from typing import TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from devenv.accounting import _read_partitions
+from devenv.accounting import read_partitions
 from devenv.stack import DLQ_TOPIC, TOPIC, LocalStack, StepFailedError
 
 EVENTS = int(os.environ.get("DEMO_EVENTS", "12000"))
@@ -52,7 +52,7 @@ def run_step(name: str, step: Callable[[], T]) -> T:
 
 def dead_letter_classes(bootstrap: str) -> collections.Counter[str]:
     counts: collections.Counter[str] = collections.Counter()
-    for message in _read_partitions(bootstrap, DLQ_TOPIC):
+    for message in read_partitions(bootstrap, DLQ_TOPIC):
         headers = dict(message.headers() or [])
         counts[(headers.get("profile_sync.error.class") or b"?").decode()] += 1
     return counts

@@ -22,7 +22,7 @@ from bench.figures.common import (
     wait_for_lag_zero,
 )
 from bench.paced_producer import produce_paced
-from devenv.accounting import _read_partitions
+from devenv.accounting import read_partitions
 from devenv.stack import LocalStack, wait_consumer
 from mappers.record_id import record_id
 from schemas.avro import DecodeError, EventDecoder, WriterSchemaRegistry
@@ -36,7 +36,7 @@ def kafka_timestamps(stack: LocalStack, topic: str) -> dict[str, int]:
     """The Kafka timestamp (ms) of every decodable record of the topic, by its XDM `_id`."""
     decoder = EventDecoder(WriterSchemaRegistry.load(None))
     found: dict[str, int] = {}
-    for message in _read_partitions(stack.bootstrap, topic):
+    for message in read_partitions(stack.bootstrap, topic):
         try:
             event = decoder.decode(message.value())
         except DecodeError:

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 
 from bench.figures.common import Context, Sampler, stats_probe, time_at_fraction, value_at
-from devenv.accounting import _read_partitions
+from devenv.accounting import read_partitions
 from devenv.stack import wait_consumer
 
 WINDOW = (0.1, 0.9)
@@ -58,7 +58,7 @@ def measure_saturation(ctx: Context) -> Saturation:
     events = 12_000 if ctx.quick else 80_000
     topics = ctx.fresh_topics("saturation", 6)
     stack.produce(events, seed=11, topic=topics.topic)
-    values = [m.value() for m in _read_partitions(stack.bootstrap, topics.topic)]
+    values = [m.value() for m in read_partitions(stack.bootstrap, topics.topic)]
     offline_values = values[: 8_000 if ctx.quick else 40_000]
     offline, offline_cpu = _offline_rate(offline_values)
 

@@ -21,7 +21,7 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 from aep_emulator.options import EmulatorOptions
 from aep_emulator.server import RunningEmulator, running_emulator
 from consumer.sample_events import SampleEvent, expected_error_class, generate_events
-from devenv.accounting import account
+from devenv.accounting import account, read_partitions
 from mappers.record_id import record_id
 from schemas.avro import EventEncoder, WriterSchemaRegistry
 from tests.aep_emulator.emulator_helpers import ORG, Provisioned, provision
@@ -154,34 +154,8 @@ def produce_sample(
 
 
 def read_topic(bootstrap: str, topic: str) -> list[Any]:
-    """Every message of `topic`, read to the end of each partition."""
-    consumer = Consumer(
-        {
-            "bootstrap.servers": bootstrap,
-            "group.id": f"reader-{uuid.uuid4().hex[:8]}",
-            "enable.auto.commit": False,
-            "enable.partition.eof": True,
-        }
-    )
-    try:
-        metadata = consumer.list_topics(topic, timeout=10)
-        partitions = list(metadata.topics[topic].partitions)
-        ends = {}
-        for p in partitions:
-            _low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
-            ends[p] = high
-        consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
-        waiting = {p for p, high in ends.items() if high > 0}
-        messages: list[Any] = []
-        while waiting:
-            for msg in consumer.consume(1000, 1.0):
-                if msg.error() is None:
-                    messages.append(msg)
-                    if msg.offset() + 1 >= ends[msg.partition()]:
-                        waiting.discard(msg.partition())
-        return messages
-    finally:
-        consumer.close()
+    """Every message of `topic`, up to the end of each partition when the read starts."""
+    return list(read_partitions(bootstrap, topic))
 
 
 def committed_offsets(bootstrap: str, group: str, topic: str, partitions: int) -> dict[int, int]:
