@@ -95,9 +95,20 @@ def main() -> None:
 def run(config_file: Path | None, exit_when_idle: float | None) -> None:
     """Consume the topic and deliver every record to AEP (or the dead-letter topic)."""
     _setup_logging(config_file)
+    from consumer import telemetry
     from consumer.run_command import run_consumer
 
-    sys.exit(run_consumer(config_file, exit_when_idle=exit_when_idle))
+    try:
+        provider = telemetry.metrics_provider()
+    except telemetry.TelemetryConfigError as exc:
+        _fail_config([str(exc)])
+    telemetry.install(provider)
+    try:
+        code = run_consumer(config_file, exit_when_idle=exit_when_idle)
+    finally:
+        if provider is not None:
+            provider.shutdown()
+    sys.exit(code)
 
 
 @main.command()
