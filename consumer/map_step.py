@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from consumer.metrics import Metrics
 from consumer.record import MAPPED, SourceRecord
 from consumer.signals import DeadLetter
 from consumer.step import DeadLetterSink, Forwarding, Step
@@ -10,10 +11,17 @@ from mappers.results import Delete, MapFailure
 
 
 class MapStep(Forwarding):
-    def __init__(self, mapper: Mapper, next_step: Step, dead_letters: DeadLetterSink) -> None:
+    def __init__(
+        self,
+        mapper: Mapper,
+        next_step: Step,
+        dead_letters: DeadLetterSink,
+        metrics: Metrics | None = None,
+    ) -> None:
         self._mapper = mapper
         self._next = next_step
         self._dead_letters = dead_letters
+        self._metrics = metrics
 
     def submit(self, record: SourceRecord) -> None:
         if record.progress < MAPPED:
@@ -32,6 +40,8 @@ class MapStep(Forwarding):
                     ),
                 )
                 return
+            if self._metrics is not None and not isinstance(result, Delete) and result.notes:
+                self._metrics.map_notes(result.notes)
             record.customer_id = result.customer_id
             record.record = result.record
             record.operation = "delete" if isinstance(result, Delete) else "create"

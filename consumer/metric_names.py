@@ -9,6 +9,8 @@ RECORDS_IN: Final = "profile_sync.records.in"
 RECORDS_DELIVERED: Final = "profile_sync.records.delivered"
 RECORDS_SUPERSEDED: Final = "profile_sync.records.superseded"
 RECORDS_DEAD_LETTERED: Final = "profile_sync.records.dead_lettered"
+# Delivered records from which the mapper left a value out (schemas.error_classes.NOTE_CLASSES).
+RECORDS_NOTES: Final = "profile_sync.records.notes"
 BATCH_RECORDS: Final = "profile_sync.batch.records"
 BATCH_BYTES: Final = "profile_sync.batch.bytes"
 REQUEST_DURATION: Final = "profile_sync.aep.request.duration"

@@ -30,6 +30,11 @@ class Metrics:
             unit="{record}",
             description="Records written to the dead-letter topic, by error class",
         )
+        self.notes = meter.create_counter(
+            names.RECORDS_NOTES,
+            unit="{record}",
+            description="Values the mapper left out of delivered records, by class",
+        )
         self.batch_records = meter.create_histogram(
             names.BATCH_RECORDS, unit="{record}", description="Records per AEP request"
         )
@@ -76,3 +81,7 @@ class Metrics:
 
     def dead_letter(self, error_class: str, stage: str) -> None:
         self.dead_lettered.add(1, {names.ATTR_ERROR_CLASS: error_class, names.ATTR_STAGE: stage})
+
+    def map_notes(self, notes: tuple[str, ...]) -> None:
+        for note in notes:
+            self.notes.add(1, {names.ATTR_ERROR_CLASS: note})

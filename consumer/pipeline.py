@@ -100,7 +100,7 @@ class Pipeline:
             max_buffered=limits.max_buffered,
         )
         validate = ValidateStep(validator, limits.record_limit, self.batch, self.dead_letters)
-        mapped = MapStep(mapper, validate, self.dead_letters)
+        mapped = MapStep(mapper, validate, self.dead_letters, metrics)
         self.head = DecodeStep(decoder, mapped, self.dead_letters)
 
     def submit(self, record: SourceRecord) -> None:
