@@ -100,8 +100,8 @@ def run(config_file: Path | None, exit_when_idle: float | None) -> None:
 
     try:
         provider = telemetry.metrics_provider()
-    except telemetry.TelemetryConfigError as exc:
-        _fail_config([str(exc)])
+    except ConfigFileError as exc:
+        _fail_config(describe(exc))
     telemetry.install(provider)
     try:
         code = run_consumer(config_file, exit_when_idle=exit_when_idle)

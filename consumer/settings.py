@@ -72,7 +72,7 @@ _config_file_values: ContextVar[dict[str, Any] | None] = ContextVar(
 
 
 class ConfigFileError(ValueError):
-    """The config file cannot be read or holds an unknown key."""
+    """A setting checked outside pydantic is wrong: the config file, or an OTEL_* variable."""
 
     def __init__(self, setting: str, reason: str) -> None:
         super().__init__(f"{setting}: {reason}")

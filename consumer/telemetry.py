@@ -18,16 +18,11 @@ from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import ConsoleMetricExporter, PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import Resource
 
+from consumer.settings import ConfigFileError
+
 EXPORTER_VARIABLE: Final = "OTEL_METRICS_EXPORTER"
 INTERVAL_VARIABLE: Final = "OTEL_METRIC_EXPORT_INTERVAL"
 SERVICE_NAME: Final = "commerce-profile-sync"
-
-
-class TelemetryConfigError(ValueError):
-    def __init__(self, variable: str, reason: str) -> None:
-        super().__init__(f"{variable}: {reason}")
-        self.setting = variable
-        self.reason = reason
 
 
 def metrics_provider(
@@ -38,16 +33,16 @@ def metrics_provider(
     if exporter in ("", "none"):
         return None
     if exporter != "console":
-        raise TelemetryConfigError(
+        raise ConfigFileError(
             EXPORTER_VARIABLE, "must be none or console (OTLP needs opentelemetry-exporter-otlp)"
         )
     raw_interval = environ.get(INTERVAL_VARIABLE, "60000")
     try:
         interval_ms = float(raw_interval)
     except ValueError:
-        raise TelemetryConfigError(INTERVAL_VARIABLE, "must be a number of milliseconds") from None
+        raise ConfigFileError(INTERVAL_VARIABLE, "must be a number of milliseconds") from None
     if interval_ms <= 0:
-        raise TelemetryConfigError(INTERVAL_VARIABLE, "must be a positive number of milliseconds")
+        raise ConfigFileError(INTERVAL_VARIABLE, "must be a positive number of milliseconds")
     reader = PeriodicExportingMetricReader(
         ConsoleMetricExporter(out=out), export_interval_millis=interval_ms
     )

@@ -9,7 +9,8 @@ import pytest
 
 from consumer import metric_names
 from consumer.metrics import Metrics
-from consumer.telemetry import TelemetryConfigError, metrics_provider
+from consumer.settings import ConfigFileError
+from consumer.telemetry import metrics_provider
 
 
 def test_metrics_are_off_by_default() -> None:
@@ -54,6 +55,6 @@ def test_console_exporter_writes_the_consumers_metrics() -> None:
 def test_a_wrong_exporter_setting_names_the_variable(
     environ: dict[str, str], variable: str
 ) -> None:
-    with pytest.raises(TelemetryConfigError) as info:
+    with pytest.raises(ConfigFileError) as info:
         metrics_provider(environ)
     assert info.value.setting == variable
