@@ -196,13 +196,13 @@ class Inlet:
         schema_id: str,
     ) -> Destination:
         resources = self.state.resources
-        schema = resources.schema(schema_id)
+        schema = resources.schemas.find(schema_id)
         if schema is None:
             raise EnvelopeError(f"{prefix} Message has unknown xdm format")
         flow: Flow | None = None
         warm_from_ms = connection.updated_ms
         if flow_id is not None:
-            flow = resources.flow(flow_id)
+            flow = resources.flows.get(flow_id)
             if flow is None or flow not in resources.flows_for_connection(connection.id):
                 raise EnvelopeError(
                     f"{prefix} Message has an unknown flow id [{flow_id}] for this inlet"
@@ -224,7 +224,7 @@ class Inlet:
                 )
             if dataset_id is None:
                 raise EnvelopeError(f"{prefix} Message has no dataset id in the header")
-            found = resources.dataset(dataset_id)
+            found = resources.datasets.get(dataset_id)
             if found is None:
                 raise EnvelopeError(f"{prefix} Message has an unknown dataset id [{dataset_id}]")
             dataset = found

@@ -89,8 +89,9 @@ def view(call: Call, doc: dict[str, Any], refs: list[str], accept: acc.Accept) -
             schema_id = doc.get("$id")
             doc["meta:descriptors"] = [
                 {"@id": d.id, **d.body}
-                for d in call.resources.list_descriptors(call.sandbox)
-                if d.source_schema == schema_id
+                for d in call.resources.descriptors.list(
+                    call.sandbox, where=lambda d: d.source_schema == schema_id
+                )
             ]
     return _strip_text(doc) if accept.notext else doc
 

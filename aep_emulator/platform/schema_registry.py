@@ -92,15 +92,15 @@ def _schema_document(
 
 def _find_schema(call: Call) -> Schema:
     resource_id = str(call.request.path_params["rid"])
-    schema = call.resources.schema(resource_id)
-    if schema is None or schema.sandbox != call.sandbox:
+    schema = call.resources.schemas.find(resource_id, call.sandbox)
+    if schema is None:
         raise not_found(rules.not_found_detail(resource_id))
     return schema
 
 
 async def list_schemas(call: Call) -> Response:
     accept = acc.for_list(call.request.headers.get("accept"))
-    docs = [views.raw_document(call, s) for s in call.resources.list_schemas(call.sandbox)]
+    docs = [views.raw_document(call, s) for s in call.resources.schemas.list(call.sandbox)]
     return views.page(call, docs, accept, "schemas")
 
 
@@ -112,12 +112,14 @@ async def create_schema(call: Call) -> Response:
         tags = rules.immutable_tags(body)
         doc = _schema_document(call, body, class_id, groups, tags)
         try:
-            schema = resources.create_schema(
-                title=str(body["title"]),
-                class_id=class_id,
-                field_group_ids=groups,
-                body=doc,
-                sandbox=call.sandbox,
+            schema = resources.schemas.add(
+                Schema(
+                    title=str(body["title"]),
+                    class_id=class_id,
+                    field_group_ids=groups,
+                    body=doc,
+                    sandbox=call.sandbox,
+                )
             )
         except DuplicateResource as taken:
             raise views.duplicate_title(str(taken.args[0])) from None
@@ -149,7 +151,7 @@ def _replace_schema(
         schema, title=str(new_body["title"]), class_id=class_id, field_group_ids=groups, body=doc
     )
     try:
-        stored = resources.update_schema(changed)
+        stored = resources.schemas.update(changed)
     except DuplicateResource as taken:
         raise views.duplicate_title(str(taken.args[0])) from None
     return json_response(views.raw_document(call, stored))
@@ -181,7 +183,7 @@ def delete_schema(ingested: Ingested) -> Callable[[Call], Any]:
             schema = _find_schema(call)
             if rules.schema_in_use(call.resources, schema.id, ingested):
                 raise bad_request("A schema in use by a dataset cannot be deleted")
-            call.resources.delete_schema(schema.id)
+            call.resources.schemas.remove(schema.id)
         return Response(status_code=204)
 
     return run

@@ -124,10 +124,10 @@ def test_chain_and_flow_document(client: TestClient, headers: dict[str, str]) ->
 def test_flow_spec_is_recorded_for_the_inlet(client: TestClient, headers: dict[str, str]) -> None:
     resources = client.app.state.emulator.resources  # type: ignore[attr-defined]
     prep = chain(client, headers, DATA_PREP)
-    assert resources.flow(prep["flow"]["id"]).supports_operations is True
+    assert resources.flows.get(prep["flow"]["id"]).supports_operations is True
     client.post("/_emulator/reset", json={"resources": True})
     plain = chain(client, headers, PASSTHROUGH)
-    assert resources.flow(plain["flow"]["id"]).supports_operations is False
+    assert resources.flows.get(plain["flow"]["id"]).supports_operations is False
 
 
 @pytest.mark.parametrize(
