@@ -1,7 +1,8 @@
 """The emulator's single Starlette app: IMS, Platform, the inlet and the admin API on one port.
 
-`Edge` sits in front of every IMS, Platform and inlet route: it applies the fault set (design
-section 8), refuses unknown sandboxes (`x-sandbox-name`), and counts requests for the stats.
+`Edge` sits in front of every IMS, Platform and inlet route: it applies the fault set
+(docs/DESIGN.md §8), refuses unknown sandboxes (`x-sandbox-name`), and counts requests for the
+stats.
 The admin API (`/_emulator/...`) is never faulted nor counted.
 """
 

@@ -1,6 +1,6 @@
 """The streaming inlet (DCS): `POST /collection/{inletId}` and `POST /collection/batch/{inletId}`.
 
-What AEP answers, from aep-api.md section 2 and design sections 6 and 8:
+What AEP answers, from docs/AEP.md §2 and docs/DESIGN.md §6 and §8:
 - unknown inlet 404; authenticated inlet without a token 401, with a bad or expired one 403;
   body over 1,048,576 bytes 413; over the rate limits 429; unparsable body 400;
 - the batch endpoint always answers 207 with one result per message, in order; a message with
@@ -85,7 +85,7 @@ def _problem(status: int, title: str, message: str) -> Response:
 
 
 def _auth_problem(status: int, message: str) -> Response:
-    # AEP sends `status` as a string in this body (aep-api.md 2.2).
+    # AEP sends `status` as a string in this body (docs/AEP.md §2.2).
     return JSONResponse(
         {
             "type": AUTH_PROBLEM_TYPE,

@@ -1,4 +1,4 @@
-"""Profile Access: `GET /data/core/ups/access/entities` (aep-api.md 6.1), read back merged.
+"""Profile Access: `GET /data/core/ups/access/entities` (docs/AEP.md §6.1), read back merged.
 
 Behind the same gateway checks as the other Platform routes. Lookup is by identity value and
 namespace (`entityId` + `entityIdNS`); XIDs are not supported. The answer for an unknown

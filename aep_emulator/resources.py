@@ -44,7 +44,6 @@ DATA_PREP_FLOW_SPEC: Final = "c1a19761-d2c7-4702-b9fa-fe91f0613e81"
 FLOW_SPECS_WITH_OPERATIONS: Final = frozenset({DATA_PREP_FLOW_SPEC})
 
 UNIFIED_PROFILE_TAG: Final = "unifiedProfile"
-UNIFIED_IDENTITY_TAG: Final = "unifiedIdentity"
 
 DEFAULT_SANDBOX: Final = "prod"
 DEFAULT_TENANT_ID: Final = "commerceemu"
@@ -209,10 +208,6 @@ class Dataset(Resource):
     @property
     def profile_enabled(self) -> bool:
         return self.tag_enabled(UNIFIED_PROFILE_TAG)
-
-    @property
-    def identity_enabled(self) -> bool:
-        return self.tag_enabled(UNIFIED_IDENTITY_TAG)
 
 
 @dataclass(kw_only=True)

@@ -15,7 +15,7 @@ from aep_emulator.resources import Resources, Schema
 from schemas.xdm.ids import EXTERNAL_SOURCE_AUDIT_ID, TENANT_FIELD_GROUP_TITLE
 from schemas.xdm.options import XdmOptions
 
-# AEP stops after five errors per message (aep-api.md 2.5).
+# AEP stops after five errors per message (docs/AEP.md §2.5).
 MAX_ERRORS: Final = 5
 
 

@@ -1,5 +1,5 @@
 """The Platform APIs of the emulator (`/data/...`): gateway checks, Schema Registry,
-Identity Service, Catalog and Flow Service, answering as aep-api.md documents."""
+Identity Service, Catalog and Flow Service, answering as docs/AEP.md documents."""
 
 from __future__ import annotations
 
@@ -13,11 +13,8 @@ def platform_routes(state: PlatformState) -> list[Route]:
     """Every Platform route, sharing one org binding and the data store's "has data" view."""
     orgs = org_bindings(state)
 
-    def ingested(dataset_id: str) -> bool:
-        return bool(state.store.records(dataset_id))
-
     return [
-        *schema_registry.routes(state, orgs, ingested),
+        *schema_registry.routes(state, orgs, state.store.has_records),
         *descriptors.routes(state, orgs),
         *identity.routes(state, orgs),
         *catalog.routes(state, orgs),

@@ -1,4 +1,4 @@
-"""Schema Registry Accept-header rules (aep-api.md 3.2, bodies 3.9)."""
+"""Schema Registry Accept-header rules (docs/AEP.md §3.2, bodies §3.9)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Catalog datasets (`/data/foundation/catalog/dataSets`, aep-api.md 4).
+"""Catalog datasets (`/data/foundation/catalog/dataSets`, docs/AEP.md §4).
 
 Enabling Profile (`unifiedProfile: ["enabled:true"]`) needs a union (Profile-enabled) schema,
 at creation and on PATCH; the refusal uses the registry's documented body.

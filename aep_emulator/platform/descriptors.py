@@ -1,4 +1,4 @@
-"""Schema Registry descriptors (`/tenant/descriptors`, aep-api.md 3.7)."""
+"""Schema Registry descriptors (`/tenant/descriptors`, docs/AEP.md §3.7)."""
 
 from __future__ import annotations
 
@@ -115,7 +115,7 @@ def _find(call: Call) -> Descriptor:
 
 
 async def get(call: Call) -> Response:
-    # A lookup by @id needs no Accept header (aep-api.md 3.2).
+    # A lookup by @id needs no Accept header (docs/AEP.md §3.2).
     return json_response(_document(call, _find(call), full=True))
 
 

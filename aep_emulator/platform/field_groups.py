@@ -1,5 +1,5 @@
 """Schema Registry tenant field groups (`/tenant/fieldgroups`, legacy `/tenant/mixins`;
-aep-api.md 3.8): custom fields under `_{tenant}`, no removed or retyped field once a schema
+docs/AEP.md §3.8): custom fields under `_{tenant}`, no removed or retyped field once a schema
 using the group is in use, one type per field path in the tenant."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Flow Service (`/data/foundation/flowservice`, aep-api.md 2.10): base connections with
+"""Flow Service (`/data/foundation/flowservice`, docs/AEP.md §2.10): base connections with
 their inlet, source and target connections, dataflows; list filters; etags and `If-Match`.
 
 The flow's spec is kept on the flow (`Flow.flow_spec_id`), so the inlet accepts

@@ -1,4 +1,4 @@
-"""Identity Service namespaces (`/data/core/idnamespace/identities`, aep-api.md 5.4).
+"""Identity Service namespaces (`/data/core/idnamespace/identities`, docs/AEP.md §5.4).
 
 Standard namespaces always exist; custom ones are created once and can never be deleted.
 The error bodies for a taken code and for a delete are not documented; they use the

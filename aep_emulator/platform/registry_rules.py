@@ -1,5 +1,5 @@
 """Schema Registry rules: what a tenant schema or field group must look like, and which
-changes AEP refuses (aep-api.md 3.4, 3.6, 3.8, 3.10). Pure functions over documents.
+changes AEP refuses (docs/AEP.md §3.4, §3.6, §3.8, §3.10). Pure functions over documents.
 """
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ def schema_extends(class_id: str, groups: Iterable[str]) -> list[str]:
 
 
 def check_tenant_fields(body: Mapping[str, Any], tenant_id: str) -> None:
-    """A tenant field group's own fields sit under `_{tenant}` (aep-api.md 3.8)."""
+    """A tenant field group's own fields sit under `_{tenant}` (docs/AEP.md §3.8)."""
     wrapper = f"_{tenant_id}"
     if not isinstance(body.get("title"), str) or not str(body["title"]).strip():
         raise bad_request("title is required")
@@ -195,7 +195,7 @@ def tenant_type_conflict(
 
 
 def schema_in_use(resources: Resources, schema_id: str, ingested: Callable[[str], bool]) -> bool:
-    """AEP's "used" (aep-api.md 3.10): referenced by a dataset that is Profile-enabled or has
+    """AEP's "used" (docs/AEP.md §3.10): referenced by a dataset that is Profile-enabled or has
     received data."""
     return any(
         d.schema_id == schema_id and (d.profile_enabled or ingested(d.id))

@@ -1,4 +1,4 @@
-"""Schema Registry overviews: `GET /stats` and the tenant unions (aep-api.md 3.1)."""
+"""Schema Registry overviews: `GET /stats` and the tenant unions (docs/AEP.md §3.1)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """How the Schema Registry shows tenant resources: raw documents, the Accept-driven views
-(`xed`, `xed-full`, `notext`, `full-desc`) and list pages (aep-api.md 3.2, 3.5)."""
+(`xed`, `xed-full`, `notext`, `full-desc`) and list pages (docs/AEP.md §3.2, §3.5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Schema Registry API (`/data/foundation/schemaregistry`, aep-api.md 3): the global
+"""Schema Registry API (`/data/foundation/schemaregistry`, docs/AEP.md §3): the global
 container (official XDM class, field groups, data types) and tenant schemas (create, list with
 `property` filters, lookup by `$id` or `meta:altId`, JSON-Patch, PUT, DELETE). Field groups,
 descriptors, stats and unions have their own modules; `routes` gathers them all.

@@ -1,4 +1,4 @@
-"""The admin API exactly as design section 8 pins it."""
+"""The admin API exactly as docs/DESIGN.md §8 pins it."""
 
 from __future__ import annotations
 

@@ -82,7 +82,7 @@ def test_flow_lookups() -> None:
         Dataset(name="d", schema_id="s", tags={"unifiedProfile": ["enabled: true"]})
     )
     assert dataset.profile_enabled
-    assert not dataset.identity_enabled
+    assert not dataset.tag_enabled("unifiedIdentity")
     connection = resources.connections.add(
         Connection(name="c", connection_spec_id=HTTP_API_CONNECTION_SPEC, auth_params={})
     )

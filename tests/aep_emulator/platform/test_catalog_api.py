@@ -1,4 +1,4 @@
-"""Catalog datasets (aep-api.md 4)."""
+"""Catalog datasets (docs/AEP.md §4)."""
 
 from __future__ import annotations
 

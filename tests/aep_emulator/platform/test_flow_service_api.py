@@ -1,4 +1,4 @@
-"""Flow Service (aep-api.md 2.10, etag body 1.4)."""
+"""Flow Service (docs/AEP.md §2.10, etag body §1.4)."""
 
 from __future__ import annotations
 
