@@ -135,22 +135,22 @@ async def delete(call: Call) -> Response:
 
 
 async def list_all(call: Call) -> Response:
-    accept = acc.for_list(call.request.headers.get("accept"), acc.DESCRIPTOR_FORMATS)
+    accept = acc.for_descriptor_list(call.request.headers.get("accept"))
     try:
         filters = parse_all(call.request.query_params.getlist("property"))
     except ValueError:
         raise bad_request("Invalid property filter") from None
     docs = [_document(call, d, full=True) for d in call.resources.descriptors.list(call.sandbox)]
     docs = [d for d in docs if matches_all(d, filters)]
-    if accept.format is acc.Format.DESC_V2:
+    if accept is acc.DescriptorFormat.V2:
         return json_response(
             {"results": docs, "_page": {"count": len(docs), "next": None}, "_links": {}}
         )
     grouped: dict[str, list[Any]] = {}
     for doc in docs:
-        if accept.format is acc.Format.DESC_LINK:
+        if accept is acc.DescriptorFormat.LINK:
             item: Any = f"/tenant/descriptors/{doc['@id']}"
-        elif accept.format is acc.Format.DESC_ID:
+        elif accept is acc.DescriptorFormat.ID:
             item = doc["@id"]
         else:
             item = doc

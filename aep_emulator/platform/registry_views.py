@@ -12,6 +12,7 @@ import jsonpointer
 from starlette.responses import Response
 
 from aep_emulator.platform import accept as acc
+from aep_emulator.platform import notation
 from aep_emulator.platform import registry_rules as rules
 from aep_emulator.platform.errors import PlatformError, bad_request
 from aep_emulator.platform.filters import matches_all, parse_all
@@ -93,6 +94,8 @@ def view(call: Call, doc: dict[str, Any], refs: list[str], accept: acc.Accept) -
                     call.sandbox, where=lambda d: d.source_schema == schema_id
                 )
             ]
+        if accept.standard:
+            doc = notation.standard(doc)
     return _strip_text(doc) if accept.notext else doc
 
 

@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from aep_emulator.platform import accept as acc
-from aep_emulator.platform import field_groups
+from aep_emulator.platform import field_groups, notation
 from aep_emulator.platform import registry_rules as rules
 from aep_emulator.platform import registry_summary as summary
 from aep_emulator.platform import registry_views as views
@@ -50,8 +50,16 @@ def _global_refs(resource: GlobalResource) -> list[str]:
 async def list_global(call: Call) -> Response:
     accept = acc.for_list(call.request.headers.get("accept"))
     kind = _global_kind(call)
-    docs = [r.render() for r in global_resources().values() if r.kind == kind]
+    docs = [_in_notation(r.render(), accept) for r in global_resources().values() if r.kind == kind]
     return views.page(call, docs, accept, kind)
+
+
+def _in_notation(document: dict[str, Any], accept: acc.Accept) -> dict[str, Any]:
+    """An official (standard-notation) document in the notation the client asked for."""
+    if accept.standard:
+        return document
+    converted: dict[str, Any] = notation.compatibility(document)
+    return converted
 
 
 async def get_global(call: Call) -> Response:
@@ -62,7 +70,7 @@ async def get_global(call: Call) -> Response:
     if resource is None:
         raise not_found(rules.not_found_detail(resource_id))
     refs = _global_refs(resource)
-    doc = resource.render()
+    doc = _in_notation(resource.render(), accept)
     if accept.resolved and not refs:
         accept = dataclasses.replace(accept, format=acc.Format.RAW)
     return json_response(views.view(call, doc, refs, accept))
