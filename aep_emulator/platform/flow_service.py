@@ -43,6 +43,26 @@ from aep_emulator.resources import (
 
 BASE: Final = "/data/foundation/flowservice"
 FLOW_SPECS: Final = frozenset({PASSTHROUGH_FLOW_SPEC, DATA_PREP_FLOW_SPEC})
+# The connection specs the emulator implements, as `GET /connectionSpecs` lists them. Names and
+# the streaming provider id are those Adobe's docs and its `aepp` SDK look specs up by.
+STREAMING_PROVIDER: Final = "521eee4d-8cbe-4906-bb48-fb6bd4450033"
+CONNECTION_SPECS: Final[tuple[dict[str, Any], ...]] = (
+    {
+        "id": HTTP_API_CONNECTION_SPEC,
+        "name": "Streaming Connection",
+        "providerId": STREAMING_PROVIDER,
+        "version": "1.0",
+        "attributes": {"category": "Streaming", "isSource": True},
+        "authSpec": [{"name": "Streaming Connection", "type": "Streaming Connection"}],
+    },
+    {
+        "id": DATA_LAKE_TARGET_SPEC,
+        "name": "datalake",
+        "version": "1.0",
+        "attributes": {"category": "Data Lake", "isDestination": True},
+        "authSpec": [],
+    },
+)
 Entity = FlowServiceResource
 
 
@@ -335,32 +355,49 @@ def _order_key(value: Any) -> tuple[int, Any]:
     return (0, value) if isinstance(value, int | float) else (1, str(value))
 
 
+def _listing(call: Call, docs: list[dict[str, Any]]) -> Response:
+    """A Flow Service list: `property` filters, `orderby`, `limit`, `count`."""
+    query = call.request.query_params
+    try:
+        filters: list[PropertyFilter] = parse_all(query.getlist("property"))
+    except ValueError:
+        raise flow_error(400, "Invalid property filter") from None
+    docs = [d for d in docs if matches_all(d, filters)]
+    orderby = query.get("orderby") or query.get("orderBy")
+    if orderby:
+        key = orderby.lstrip("+-")
+        docs.sort(
+            key=lambda d: _order_key((values_at(d, key) or [""])[0]),
+            reverse=orderby.startswith("-"),
+        )
+    if "limit" in query:
+        try:
+            docs = docs[: max(0, int(query["limit"]))]
+        except ValueError:
+            raise flow_error(400, "limit must be an integer") from None
+    if query.get("count") == "true":
+        return json_response({"count": len(docs)})
+    return json_response({"items": docs})
+
+
 def list_entities(kind: Kind) -> Callable[[Call], Any]:
     async def run(call: Call) -> Response:
-        query = call.request.query_params
-        try:
-            filters: list[PropertyFilter] = parse_all(query.getlist("property"))
-        except ValueError:
-            raise flow_error(400, "Invalid property filter") from None
-        docs = [kind.render(call, e) for e in kind.store(call.resources).list(call.sandbox)]
-        docs = [d for d in docs if matches_all(d, filters)]
-        orderby = query.get("orderby") or query.get("orderBy")
-        if orderby:
-            key = orderby.lstrip("+-")
-            docs.sort(
-                key=lambda d: _order_key((values_at(d, key) or [""])[0]),
-                reverse=orderby.startswith("-"),
-            )
-        if "limit" in query:
-            try:
-                docs = docs[: max(0, int(query["limit"]))]
-            except ValueError:
-                raise flow_error(400, "limit must be an integer") from None
-        if query.get("count") == "true":
-            return json_response({"count": len(docs)})
-        return json_response({"items": docs})
+        stored = kind.store(call.resources).list(call.sandbox)
+        return _listing(call, [kind.render(call, e) for e in stored])
 
     return run
+
+
+async def list_connection_specs(call: Call) -> Response:
+    return _listing(call, [dict(spec) for spec in CONNECTION_SPECS])
+
+
+async def get_connection_spec(call: Call) -> Response:
+    spec_id = str(call.request.path_params["spec_id"])
+    for spec in CONNECTION_SPECS:
+        if spec["id"] == spec_id:
+            return json_response({"items": [spec]})
+    raise flow_error(404, f"Connection spec with id {spec_id} not found")
 
 
 def get_entity(kind: Kind) -> Callable[[Call], Any]:
@@ -475,7 +512,10 @@ _CREATE: Final = {
 def routes(state: PlatformState, orgs: OrgBindings) -> list[Route]:
     r = route_maker(BASE, state, orgs)
 
-    out: list[Route] = []
+    out: list[Route] = [
+        r("/connectionSpecs", list_connection_specs, ["GET"]),
+        r("/connectionSpecs/{spec_id}", get_connection_spec, ["GET"]),
+    ]
     for kind in KINDS:
         out += [
             r(kind.path, list_entities(kind), ["GET"]),

@@ -254,3 +254,21 @@ def test_create_refusals(
     answer = client.post(f"{FS}{path}", json=body, headers=headers)
     assert answer.status_code == 400
     assert set(answer.json()) == {"errorMessage"}
+
+
+def test_connection_specs_list_and_lookup(client: TestClient, headers: dict[str, str]) -> None:
+    listed = client.get(f"{FS}/connectionSpecs", headers=headers)
+    assert listed.status_code == 200
+    by_name = {spec["name"]: spec for spec in listed.json()["items"]}
+    assert by_name["Streaming Connection"]["id"] == HTTP_API
+    assert by_name["Streaming Connection"]["providerId"] == "521eee4d-8cbe-4906-bb48-fb6bd4450033"
+    assert by_name["datalake"]["id"] == DATA_LAKE
+    found = client.get(
+        f"{FS}/connectionSpecs", params={"property": "name==datalake"}, headers=headers
+    ).json()["items"]
+    assert [spec["id"] for spec in found] == [DATA_LAKE]
+    one = client.get(f"{FS}/connectionSpecs/{HTTP_API}", headers=headers)
+    assert one.json()["items"][0]["name"] == "Streaming Connection"
+    missing = client.get(f"{FS}/connectionSpecs/nope", headers=headers)
+    assert missing.status_code == 404
+    assert "errorMessage" in missing.json()
