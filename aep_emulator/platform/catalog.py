@@ -25,6 +25,7 @@ from aep_emulator.platform.gateway import (
     json_response,
     route_maker,
 )
+from aep_emulator.platform.xdm_global import TIME_SERIES_BEHAVIOR_ID, class_extends
 from aep_emulator.resources import Dataset, Resources
 
 BASE: Final = "/data/foundation/catalog/dataSets"
@@ -54,7 +55,18 @@ def document(call: Call, dataset: Dataset) -> dict[str, Any]:
         "viewId": dataset.id,
         "files": f"@/dataSetFiles?dataSetId={dataset.id}",
         "schemaRef": {"id": dataset.schema_id, "contentType": dataset.schema_content_type},
+        "classification": {
+            "dataBehavior": _data_behavior(call.resources, dataset),
+            "managedBy": "CUSTOMER",
+        },
     }
+
+
+def _data_behavior(resources: Resources, dataset: Dataset) -> str:
+    """`record` or `time-series`: the behaviour of the schema's class."""
+    schema = resources.schemas.find(dataset.schema_id)
+    time_series = schema is not None and TIME_SERIES_BEHAVIOR_ID in class_extends(schema.class_id)
+    return "time-series" if time_series else "record"
 
 
 def _tags(value: Any) -> dict[str, list[str]]:

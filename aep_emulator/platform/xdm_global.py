@@ -17,6 +17,7 @@ from aep_emulator.resources import alt_id
 from schemas.xdm.ids import PROFILE_CLASS_ID
 
 RECORD_BEHAVIOR_ID: Final = "https://ns.adobe.com/xdm/data/record"
+TIME_SERIES_BEHAVIOR_ID: Final = "https://ns.adobe.com/xdm/data/time-series"
 _CLASSES: Final = frozenset({PROFILE_CLASS_ID})
 _BEHAVIORS: Final = frozenset({RECORD_BEHAVIOR_ID})
 

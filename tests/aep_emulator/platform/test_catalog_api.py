@@ -36,6 +36,17 @@ def test_create_answers_with_ref_and_lookup_shape(
     assert body["files"] == f"@/dataSetFiles?dataSetId={dataset_id}"
 
 
+def test_dataset_classification(client: TestClient, headers: dict[str, str]) -> None:
+    """Profile schemas have the record behaviour; listed datasets carry the same object."""
+    schema = create_schema(client, headers)
+    dataset_id = create_dataset(client, headers, schema["$id"])
+    classification = {"dataBehavior": "record", "managedBy": "CUSTOMER"}
+    one = client.get(f"{DATASETS}/{dataset_id}", headers=headers).json()[dataset_id]
+    assert one["classification"] == classification
+    listed = client.get(DATASETS, headers=headers).json()
+    assert listed[dataset_id]["classification"] == classification
+
+
 def test_profile_needs_union_schema(client: TestClient, headers: dict[str, str]) -> None:
     schema = create_schema(client, headers, union=False)
     body = {
