@@ -1,11 +1,19 @@
 """The Platform APIs of the emulator (`/data/...`): gateway checks, Schema Registry,
-Identity Service, Catalog and Flow Service, answering as docs/AEP.md documents."""
+Identity Service, Catalog, Flow Service and Profile merge policies, answering as docs/AEP.md
+documents."""
 
 from __future__ import annotations
 
 from starlette.routing import Route
 
-from aep_emulator.platform import catalog, descriptors, flow_service, identity, schema_registry
+from aep_emulator.platform import (
+    catalog,
+    descriptors,
+    flow_service,
+    identity,
+    merge_policies,
+    schema_registry,
+)
 from aep_emulator.platform.gateway import PlatformState, org_bindings
 
 
@@ -19,4 +27,5 @@ def platform_routes(state: PlatformState) -> list[Route]:
         *identity.routes(state, orgs),
         *catalog.routes(state, orgs),
         *flow_service.routes(state, orgs),
+        *merge_policies.routes(state, orgs),
     ]
