@@ -233,7 +233,7 @@ def test_bulk_read_answers_every_identity(emulator: Emulator) -> None:
     assert entries[2] == {"entity": {}, "lastModifiedAt": "1970-01-01T00:00:00Z", "sources": [""]}
     # The single read names the same entity id as the bulk read.
     single = read(emulator, entityId="42", entityIdNS="CustomerId").json()
-    assert list(single) == [list(answer.json())[0]]
+    assert list(single) == [next(iter(answer.json()))]
 
 
 @pytest.mark.parametrize(
