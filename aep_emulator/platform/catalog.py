@@ -45,7 +45,7 @@ def document(call: Call, dataset: Dataset) -> dict[str, Any]:
         "name": dataset.name,
         "description": dataset.description,
         "imsOrg": call.org_id,
-        "tags": {k: list(v) for k, v in dataset.tags.items()},
+        "tags": {**{k: list(v) for k, v in dataset.tags.items()}, **_system_tags(dataset)},
         "version": dataset.version,
         "created": dataset.created_ms,
         "updated": dataset.updated_ms,
@@ -60,6 +60,12 @@ def document(call: Call, dataset: Dataset) -> dict[str, Any]:
             "managedBy": "CUSTOMER",
         },
     }
+
+
+def _system_tags(dataset: Dataset) -> dict[str, list[str]]:
+    """Tags AEP adds to every dataset: its Query Service table (the name in lower case with
+    anything but letters and digits turned into `_`; the rule is inferred from examples)."""
+    return {"adobe/pqs/table": [re.sub(r"[^a-z0-9]", "_", dataset.name.lower())]}
 
 
 def _data_behavior(resources: Resources, dataset: Dataset) -> str:

@@ -45,6 +45,8 @@ def test_dataset_classification(client: TestClient, headers: dict[str, str]) -> 
     assert one["classification"] == classification
     listed = client.get(DATASETS, headers=headers).json()
     assert listed[dataset_id]["classification"] == classification
+    # The system tag naming its Query Service table.
+    assert one["tags"]["adobe/pqs/table"] == ["commerce_customer_profiles"]
 
 
 def test_profile_needs_union_schema(client: TestClient, headers: dict[str, str]) -> None:
