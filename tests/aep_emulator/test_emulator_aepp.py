@@ -210,6 +210,12 @@ def test_aepp_provisions_streams_and_reads_profiles(emulator: RunningEmulator) -
     assert policy["default"] is True
     assert found["mergePolicy"]["id"] == policy["id"]
 
+    # A route the emulator lacks answers JSON once; aepp retries non-JSON answers.
+    seen = requests_seen(url)
+    missing = flows.getResource(f"{url}/data/foundation/flowservice/flowSpecs")
+    assert missing["status"] == 404
+    assert requests_seen(url) == seen + 1
+
     made_requests = requests_seen(url) - before
     print(f"aepp made {made_requests} requests for the provisioning scenario")
     assert made_requests <= REQUEST_BOUND
