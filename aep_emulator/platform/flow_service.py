@@ -63,14 +63,13 @@ CONNECTION_SPECS: Final[tuple[dict[str, Any], ...]] = (
         "authSpec": [],
     },
 )
-Entity = FlowServiceResource
 
 
 def _iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="milliseconds")
 
 
-def _common(call: Call, entity: Entity) -> dict[str, Any]:
+def _common(call: Call, entity: FlowServiceResource) -> dict[str, Any]:
     return {
         "id": entity.id,
         "createdAt": entity.created_ms,
@@ -176,7 +175,7 @@ def _spec_id(body: Mapping[str, Any], key: str) -> str:
     return str(spec["id"])
 
 
-def _created(entity: Entity) -> Response:
+def _created(entity: FlowServiceResource) -> Response:
     return json_response({"id": entity.id, "etag": entity.etag}, status=201)
 
 
@@ -329,15 +328,15 @@ class Kind:
         self.path, self.label = path, label
         self.store, self.render, self.apply = store, render, apply
 
-    def find(self, call: Call) -> Entity:
+    def find(self, call: Call) -> FlowServiceResource:
         entity_id = str(call.request.path_params["entity_id"])
-        entity: Entity | None = self.store(call.resources).get(entity_id, call.sandbox)
+        entity: FlowServiceResource | None = self.store(call.resources).get(entity_id, call.sandbox)
         if entity is None:
             raise flow_error(404, f"{self.label} with id {entity_id} not found")
         return entity
 
 
-def _check_etag(call: Call, entity: Entity, *, required: bool) -> None:
+def _check_etag(call: Call, entity: FlowServiceResource, *, required: bool) -> None:
     supplied = call.request.headers.get("if-match")
     if supplied is None:
         if required:
