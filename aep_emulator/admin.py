@@ -1,4 +1,4 @@
-"""The admin API of design section 8 (`/_emulator/...`), exactly as pinned there.
+"""The admin API of docs/DESIGN.md §8 (`/_emulator/...`), exactly as pinned there.
 
 Reads of records and failures first wait (up to 30 s) for the asynchronous validation backlog
 to drain, so that what they return is everything the emulator acknowledged so far; `?wait=false`

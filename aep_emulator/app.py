@@ -1,7 +1,8 @@
 """The emulator's single Starlette app: IMS, Platform, the inlet and the admin API on one port.
 
-`Edge` sits in front of every IMS, Platform and inlet route: it applies the fault set (design
-section 8), refuses unknown sandboxes (`x-sandbox-name`), and counts requests for the stats.
+`Edge` sits in front of every IMS, Platform and inlet route: it applies the fault set
+(docs/DESIGN.md §8), refuses unknown sandboxes (`x-sandbox-name`), and counts requests for the
+stats.
 The admin API (`/_emulator/...`) is never faulted nor counted.
 """
 
@@ -11,7 +12,9 @@ import asyncio
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.responses import Response
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -23,6 +26,7 @@ from aep_emulator.ims import ims_routes
 from aep_emulator.inlet import INLET_PROBLEM_TYPE, inlet_routes
 from aep_emulator.options import EmulatorOptions
 from aep_emulator.platform import platform_routes
+from aep_emulator.platform.errors import problem
 from aep_emulator.profile_api import profile_routes
 from aep_emulator.state import EmulatorState
 
@@ -93,6 +97,8 @@ class Edge:
         if area is None:
             await self.app(scope, receive, send)
             return
+        if area == "platform":
+            scope = _without_trailing_slash(scope)
         status: int | str = "dropped"
 
         async def counting_send(message: Message) -> None:
@@ -140,6 +146,46 @@ class Edge:
         await self.app(scope, receive, send)
 
 
+def _without_trailing_slash(scope: Scope) -> Scope:
+    """One trailing slash on a Platform path routes like none, as on AEP (Adobe's own SDK
+    calls `/tenant/schemas/`, `/stats/`, `PATCH /tenant/schemas/{id}/`)."""
+    path: str = scope["path"]
+    if not path.endswith("/") or path.endswith("//"):
+        return scope
+    raw: bytes = scope.get("raw_path") or path.encode()
+    return {**scope, "path": path[:-1], "raw_path": raw[:-1] if raw.endswith(b"/") else raw}
+
+
+async def _http_error(request: Request, error: Exception) -> Response:
+    """Unknown routes and methods: JSON in the Platform's problem shape under `/data/...`
+    (clients parse every Platform answer as JSON), Starlette's plain text elsewhere."""
+    assert isinstance(error, HTTPException)
+    if area_of(request.url.path) != "platform":
+        return PlainTextResponse(error.detail, error.status_code, headers=error.headers)
+    if error.status_code == 405:
+        answer = problem(
+            405,
+            "MethodNotAllowedError",
+            f"Method {request.method} is not allowed on {request.url.path}",
+        )
+    else:
+        answer = problem(error.status_code, "NotFoundError", f"No resource at {request.url.path}")
+    response = JSONResponse(answer.body, status_code=answer.status)
+    if error.status_code == 405:
+        response.headers["Allow"] = ", ".join(_allowed_methods(request))
+    return response
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path (Starlette names only the first route's)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods.update(getattr(route, "methods", None) or ())
+    return sorted(methods)
+
+
 def _header(scope: Scope, name: bytes) -> str | None:
     for key, value in scope["headers"]:
         if key == name:
@@ -155,7 +201,7 @@ def build_app(state: EmulatorState) -> Starlette:
         *platform_routes(state),
         *admin_routes(state),
     ]
-    app = Starlette(routes=routes)
+    app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
     app.state.emulator = state
     app.add_middleware(Edge, routes=routes, state=state)
     return app

@@ -1,6 +1,6 @@
 """The fault set of `POST /_emulator/faults` and the per-request decision it drives.
 
-Pinned by design section 8. A fault set applies to requests whose area is in its scope
+Pinned by docs/DESIGN.md §8. A fault set applies to requests whose area is in its scope
 (`inlet`, `platform`, `ims`, or `all`); the admin API is never faulted. Order for one request:
 outage (503 answer, or a refused/aborted connection), latency (+ uniform jitter), dropped
 connection, then an error answer whose status is drawn uniformly from `statuses`.
@@ -86,10 +86,6 @@ class FaultController:
     def spec(self) -> FaultSpec:
         with self._lock:
             return self._spec
-
-    def outage_remaining_s(self) -> float:
-        with self._lock:
-            return max(0.0, self._set_at + self._spec.outage_s - time.monotonic())
 
     def decide(self, area: Area) -> FaultDecision:
         with self._lock:

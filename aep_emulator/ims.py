@@ -1,4 +1,4 @@
-"""IMS: `POST /ims/token/v3` (OAuth server-to-server, client_credentials; aep-api.md 1.1).
+"""IMS: `POST /ims/token/v3` (OAuth server-to-server, client_credentials; docs/AEP.md §1.1).
 
 Parameters come from the form body or the query string, as IMS allows. Any client id and secret
 are accepted unless the emulator was started with `--client-id/--client-secret`.

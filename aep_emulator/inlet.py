@@ -1,6 +1,6 @@
 """The streaming inlet (DCS): `POST /collection/{inletId}` and `POST /collection/batch/{inletId}`.
 
-What AEP answers, from aep-api.md section 2 and design sections 6 and 8:
+What AEP answers, from docs/AEP.md §2 and docs/DESIGN.md §6 and §8:
 - unknown inlet 404; authenticated inlet without a token 401, with a bad or expired one 403;
   body over 1,048,576 bytes 413; over the rate limits 429; unparsable body 400;
 - the batch endpoint always answers 207 with one result per message, in order; a message with
@@ -85,7 +85,7 @@ def _problem(status: int, title: str, message: str) -> Response:
 
 
 def _auth_problem(status: int, message: str) -> Response:
-    # AEP sends `status` as a string in this body (aep-api.md 2.2).
+    # AEP sends `status` as a string in this body (docs/AEP.md §2.2).
     return JSONResponse(
         {
             "type": AUTH_PROBLEM_TYPE,
@@ -196,13 +196,13 @@ class Inlet:
         schema_id: str,
     ) -> Destination:
         resources = self.state.resources
-        schema = resources.schema(schema_id)
+        schema = resources.schemas.find(schema_id)
         if schema is None:
             raise EnvelopeError(f"{prefix} Message has unknown xdm format")
         flow: Flow | None = None
         warm_from_ms = connection.updated_ms
         if flow_id is not None:
-            flow = resources.flow(flow_id)
+            flow = resources.flows.get(flow_id)
             if flow is None or flow not in resources.flows_for_connection(connection.id):
                 raise EnvelopeError(
                     f"{prefix} Message has an unknown flow id [{flow_id}] for this inlet"
@@ -224,7 +224,7 @@ class Inlet:
                 )
             if dataset_id is None:
                 raise EnvelopeError(f"{prefix} Message has no dataset id in the header")
-            found = resources.dataset(dataset_id)
+            found = resources.datasets.get(dataset_id)
             if found is None:
                 raise EnvelopeError(f"{prefix} Message has an unknown dataset id [{dataset_id}]")
             dataset = found

@@ -1,4 +1,4 @@
-"""Rate limits of the streaming inlet (aep-api.md 2.8): token buckets with a one-second burst."""
+"""Rate limits of the streaming inlet (docs/AEP.md §2.8): token buckets with a one-second burst."""
 
 from __future__ import annotations
 

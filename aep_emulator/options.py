@@ -7,7 +7,7 @@ from typing import Literal
 
 from aep_emulator.resources import DEFAULT_TENANT_ID
 
-# Per-message failure entries of the batch 207 (aep-api.md 2.6, a documented conflict):
+# Per-message failure entries of the batch 207 (docs/AEP.md §2.6, a documented conflict):
 # "sink" = what the live service answered the Adobe sink (`xactionId` "<uuid>-<i>", `status`,
 # `message`); "docs" = the tutorial's shape (`statusCode`, `message`, no `xactionId`).
 ResultFormat = Literal["sink", "docs"]

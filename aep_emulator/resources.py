@@ -1,59 +1,54 @@
-"""In-memory control-plane state of the AEP emulator.
+"""In-memory control-plane state of the AEP emulator: one typed `Collection` per resource kind.
 
-Everything the Platform APIs create (Schema Registry tenant schemas, field groups and
+Everything the Platform APIs create lives here: Schema Registry tenant schemas, field groups and
 descriptors; Identity Service namespaces; Catalog datasets; Flow Service base connections,
-source/target connections and flows) lives here as typed dataclasses inside one `Resources`
-object. The Platform routes (`aep_emulator.platform`) translate HTTP to these methods and back;
-the data plane (`aep_emulator.inlet`, validation, profile store) only reads through the lookups
-at the end of the class (`connection_by_inlet`, `flows_for_connection`, `flow`, `dataset`,
-`schema_for_dataset`, `dataset_for_flow`).
+source/target connections and flows. Every kind is a dataclass deriving from `Resource` and is
+kept in a `Collection` (create, look up by id or alias, list by sandbox, update, remove), so the
+Platform routes (`aep_emulator.platform`) share one store instead of one hand-written set of
+methods per kind. The data plane (`aep_emulator.inlet`, validation, profile store) only reads.
 
 Rules kept here, because both planes rely on them:
 - ids look like AEP's: schema `$id` `https://ns.adobe.com/{tenant}/schemas/{32 hex}` with
   `meta:altId` `_{tenant}.schemas.{32 hex}`, field groups `.../mixins/...`, dataset ids 24 hex,
   Flow Service ids UUIDs, inlet ids 64 hex, custom namespace ids integers;
 - every resource records the sandbox it was created in; lists filter by sandbox when given one;
-- `created_ms`/`updated_ms` are epoch milliseconds; an update bumps `updated_ms`, and `etag` for
-  Flow Service objects (AEP's `If-Match` checks compare it);
-- a flow's warm-up starts at its `updated_ms` (AEP: wait after creating *or updating* a dataflow);
-  a base connection used without a dataflow warms up from its own `updated_ms`.
+- `created_ms`/`updated_ms` are epoch milliseconds; an update bumps `updated_ms`, the minor
+  `version` of registry resources and the `etag` of Flow Service objects (AEP's `If-Match`
+  checks compare it);
+- a flow's warm-up starts at its `updated_ms` (AEP: wait after creating *or updating* a
+  dataflow); a base connection used without a dataflow warms up from its own `updated_ms`.
 
-Thread safety: every public method takes `self.lock` (re-entrant). Callers that need several
-steps to be atomic (e.g. "look up by title, else create") may hold `with resources.lock:` around
-them. Returned objects are the stored ones; mutate them only through `update_*` methods (or
-under the lock), so that timestamps and etags move.
-
-Extending: the Platform routes may add methods or fields; keep one job per method and keep the
-data-plane lookups' signatures stable.
+Thread safety: every collection takes the one re-entrant `Resources.lock`. Callers that need
+several steps to be atomic ("look up by title, else create") hold `with resources.lock:` around
+them. Returned objects are the stored ones; change them through `Collection.update` (or under
+the lock), so that timestamps, versions and etags move.
 """
 
 from __future__ import annotations
 
+import itertools
 import secrets
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Final, Protocol, TypeVar
+from typing import Any, Final, Generic, TypeVar
 
-# Flow Service specs (aep-api.md 2.10).
 HTTP_API_CONNECTION_SPEC: Final = "bc7b00d6-623a-4dfc-9fdb-f1240aeadaeb"
 DATA_LAKE_TARGET_SPEC: Final = "c604ff05-7f1a-43c0-8e18-33bf874cb11c"
 # XDM in, XDM out: no transformation, so no `operations` header either.
 PASSTHROUGH_FLOW_SPEC: Final = "d8a6f005-7eaf-4153-983e-e8574508b877"
-# With Data Prep: the only flow spec whose messages may carry `header.operations` (aep-api.md 2.9).
+# With Data Prep: the only flow spec whose messages may carry `header.operations`.
 DATA_PREP_FLOW_SPEC: Final = "c1a19761-d2c7-4702-b9fa-fe91f0613e81"
 FLOW_SPECS_WITH_OPERATIONS: Final = frozenset({DATA_PREP_FLOW_SPEC})
 
-PROFILE_CLASS_ID: Final = "https://ns.adobe.com/xdm/context/profile"
 UNIFIED_PROFILE_TAG: Final = "unifiedProfile"
-UNIFIED_IDENTITY_TAG: Final = "unifiedIdentity"
 
 DEFAULT_SANDBOX: Final = "prod"
 DEFAULT_TENANT_ID: Final = "commerceemu"
 
-# Standard namespaces (aep-api.md 5.4): code -> (numeric id, display name, idType).
+# Standard namespaces: code -> (numeric id, display name, idType).
 STANDARD_NAMESPACES: Final[dict[str, tuple[int, str, str]]] = {
     "CORE": (0, "CORE", "COOKIE"),
     "ECID": (4, "ECID", "COOKIE"),
@@ -73,42 +68,77 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-def _hex(n_bytes: int) -> str:
-    return secrets.token_hex(n_bytes)
-
-
 def _etag() -> str:
     # AEP returns etags as quoted strings, quotes included.
     return f'"{uuid.uuid4()}"'
 
 
+def alt_id(resource_id: str) -> str:
+    """`meta:altId` of a registry `$id`: `https://ns.adobe.com/xdm/context/profile` ->
+    `_xdm.context.profile`, `https://ns.adobe.com/{tenant}/schemas/{hex}` ->
+    `_{tenant}.schemas.{hex}`."""
+    path = resource_id.split("://", 1)[-1].split("/", 1)[-1]
+    return "_" + path.replace("/", ".")
+
+
 class ResourceNotFound(KeyError):
-    """A lookup by id found nothing."""
+    """An update or delete named a resource that is not stored."""
 
 
 class DuplicateResource(ValueError):
-    """A create or update would break a uniqueness rule (title, code, name)."""
+    """A create or update would break a uniqueness rule; `args[0]` is the existing id."""
 
 
-# --------------------------------------------------------------------------------------------
-# Schema Registry
-# --------------------------------------------------------------------------------------------
+# ---- the resource kinds ---------------------------------------------------------------------
 
 
-@dataclass
-class Schema:
-    """A tenant schema. `body` is the registry document as AEP returns it (raw form)."""
+@dataclass(kw_only=True)
+class Resource:
+    """What every stored resource has. An empty `id` is assigned by its collection."""
 
-    id: str  # `$id`
-    alt_id: str  # `meta:altId`
-    title: str
-    class_id: str  # `meta:class`
-    field_group_ids: list[str]  # `allOf` refs other than the class, in order
-    body: dict[str, Any]
+    id: str = ""
     sandbox: str = DEFAULT_SANDBOX
-    version: str = "1.0"
     created_ms: int = field(default_factory=now_ms)
     updated_ms: int = field(default_factory=now_ms)
+
+    def aliases(self) -> tuple[str, ...]:
+        """Other unique keys it can be found by (fixed for its lifetime)."""
+        return ()
+
+    def visible_in(self, sandbox: str) -> bool:
+        return self.sandbox == sandbox
+
+    def touch(self) -> None:
+        """Mark it changed (called by `Collection.update`)."""
+        self.updated_ms = now_ms()
+
+
+@dataclass(kw_only=True)
+class RegistryResource(Resource):
+    """A tenant schema or field group. `body` is the registry document (raw form)."""
+
+    title: str
+    body: dict[str, Any]
+    version: str = "1.0"
+
+    @property
+    def alt_id(self) -> str:
+        return alt_id(self.id)
+
+    def aliases(self) -> tuple[str, ...]:
+        return (self.alt_id,)
+
+    def touch(self) -> None:
+        # The registry bumps the minor version on every edit (1.0 -> 1.1).
+        major, _, minor = self.version.partition(".")
+        self.version = f"{major}.{int(minor or 0) + 1}"
+        super().touch()
+
+
+@dataclass(kw_only=True)
+class Schema(RegistryResource):
+    class_id: str  # `meta:class`
+    field_group_ids: list[str]  # `allOf` refs other than the class, in order
 
     @property
     def profile_enabled(self) -> bool:
@@ -116,61 +146,52 @@ class Schema:
         return isinstance(tags, list) and "union" in tags
 
 
-@dataclass
-class FieldGroup:
+@dataclass(kw_only=True)
+class FieldGroup(RegistryResource):
     """A tenant field group (`meta:resourceType: "mixins"`)."""
 
-    id: str
-    alt_id: str
-    title: str
-    body: dict[str, Any]
-    sandbox: str = DEFAULT_SANDBOX
-    version: str = "1.0"
-    created_ms: int = field(default_factory=now_ms)
-    updated_ms: int = field(default_factory=now_ms)
 
-
-@dataclass
-class Descriptor:
+@dataclass(kw_only=True)
+class Descriptor(Resource):
     """A tenant descriptor (`@id`), e.g. `xdm:descriptorIdentity`. `body` excludes `@id`."""
 
-    id: str
-    type: str  # `@type`
-    source_schema: str  # `xdm:sourceSchema`
     body: dict[str, Any]
-    sandbox: str = DEFAULT_SANDBOX
     version: str = "1"
-    created_ms: int = field(default_factory=now_ms)
-    updated_ms: int = field(default_factory=now_ms)
+
+    @property
+    def type(self) -> str:
+        return str(self.body.get("@type", ""))
+
+    @property
+    def source_schema(self) -> str:
+        return str(self.body.get("xdm:sourceSchema", ""))
 
 
-# --------------------------------------------------------------------------------------------
-# Identity Service
-# --------------------------------------------------------------------------------------------
+@dataclass(kw_only=True)
+class IdentityNamespace(Resource):
+    """Keyed by its numeric id (as text); also found by its code."""
 
-
-@dataclass
-class IdentityNamespace:
-    id: int
     code: str
     name: str
     id_type: str
     description: str = ""
     custom: bool = True
     status: str = "ACTIVE"
-    sandbox: str = DEFAULT_SANDBOX
-    created_ms: int = field(default_factory=now_ms)
-    updated_ms: int = field(default_factory=now_ms)
+
+    @property
+    def number(self) -> int:
+        return int(self.id)
+
+    def aliases(self) -> tuple[str, ...]:
+        return (self.code,)
+
+    def visible_in(self, sandbox: str) -> bool:
+        # Standard namespaces exist in every sandbox.
+        return not self.custom or self.sandbox == sandbox
 
 
-# --------------------------------------------------------------------------------------------
-# Catalog
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Dataset:
-    id: str  # 24 hex
+@dataclass(kw_only=True)
+class Dataset(Resource):
     name: str
     schema_id: str  # `schemaRef.id`
     schema_content_type: str = "application/vnd.adobe.xed-full+json;version=1"
@@ -178,10 +199,7 @@ class Dataset:
     tags: dict[str, list[str]] = field(default_factory=dict)
     # Other top-level properties the client sent (fileDescription, streamingIngestionEnabled...).
     extra: dict[str, Any] = field(default_factory=dict)
-    sandbox: str = DEFAULT_SANDBOX
     version: str = "1.0.0"
-    created_ms: int = field(default_factory=now_ms)
-    updated_ms: int = field(default_factory=now_ms)
 
     def tag_enabled(self, tag: str) -> bool:
         values = self.tags.get(tag) or []
@@ -191,84 +209,61 @@ class Dataset:
     def profile_enabled(self) -> bool:
         return self.tag_enabled(UNIFIED_PROFILE_TAG)
 
-    @property
-    def identity_enabled(self) -> bool:
-        return self.tag_enabled(UNIFIED_IDENTITY_TAG)
 
-
-# --------------------------------------------------------------------------------------------
-# Flow Service
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Connection:
-    """A base connection; for the HTTP API spec it owns a streaming inlet."""
-
-    id: str
+@dataclass(kw_only=True)
+class FlowServiceResource(Resource):
     name: str
+    description: str = ""
+    state: str = "enabled"
+    etag: str = field(default_factory=_etag)
+
+    def touch(self) -> None:
+        self.etag = _etag()
+        super().touch()
+
+
+@dataclass(kw_only=True)
+class Connection(FlowServiceResource):
+    """A base connection; for the HTTP API spec it owns a streaming inlet (an alias)."""
+
     connection_spec_id: str
     auth_params: dict[str, Any]  # `auth.params` as sent, plus inletId/inletUrl once assigned
-    inlet_id: str | None = None
-    inlet_url: str | None = None
-    authentication_required: bool = False
-    description: str = ""
     spec_name: str = "Streaming Connection"
     # The org that created it (`x-gw-ims-org-id`); messages' `header.imsOrgId` must match it.
     ims_org: str | None = None
-    state: str = "enabled"
-    etag: str = field(default_factory=_etag)
-    sandbox: str = DEFAULT_SANDBOX
-    created_ms: int = field(default_factory=now_ms)
-    updated_ms: int = field(default_factory=now_ms)
+    inlet_id: str | None = None
+    inlet_url: str | None = None
+
+    @property
+    def authentication_required(self) -> bool:
+        return bool(self.auth_params.get("authenticationRequired", False))
+
+    def aliases(self) -> tuple[str, ...]:
+        return () if self.inlet_id is None else (self.inlet_id,)
 
 
-@dataclass
-class SourceConnection:
-    id: str
-    name: str
+@dataclass(kw_only=True)
+class SourceConnection(FlowServiceResource):
     base_connection_id: str | None
     connection_spec_id: str
     body: dict[str, Any] = field(default_factory=dict)  # other properties as sent
-    description: str = ""
-    state: str = "enabled"
-    etag: str = field(default_factory=_etag)
-    sandbox: str = DEFAULT_SANDBOX
-    created_ms: int = field(default_factory=now_ms)
-    updated_ms: int = field(default_factory=now_ms)
 
 
-@dataclass
-class TargetConnection:
-    id: str
-    name: str
+@dataclass(kw_only=True)
+class TargetConnection(FlowServiceResource):
     connection_spec_id: str
     dataset_id: str | None  # `params.dataSetId`
     schema_id: str | None  # `data.schema.id`
     body: dict[str, Any] = field(default_factory=dict)
-    description: str = ""
-    state: str = "enabled"
-    etag: str = field(default_factory=_etag)
-    sandbox: str = DEFAULT_SANDBOX
-    created_ms: int = field(default_factory=now_ms)
-    updated_ms: int = field(default_factory=now_ms)
 
 
-@dataclass
-class Flow:
-    id: str
-    name: str
+@dataclass(kw_only=True)
+class Flow(FlowServiceResource):
     flow_spec_id: str
     source_connection_ids: list[str]
     target_connection_ids: list[str]
     transformations: list[dict[str, Any]] = field(default_factory=list)
     body: dict[str, Any] = field(default_factory=dict)
-    description: str = ""
-    state: str = "enabled"
-    etag: str = field(default_factory=_etag)
-    sandbox: str = DEFAULT_SANDBOX
-    created_ms: int = field(default_factory=now_ms)
-    updated_ms: int = field(default_factory=now_ms)
 
     @property
     def supports_operations(self) -> bool:
@@ -276,495 +271,185 @@ class Flow:
         return self.flow_spec_id in FLOW_SPECS_WITH_OPERATIONS
 
 
-def _in_sandbox(items: Iterable[Any], sandbox: str | None) -> list[Any]:
-    return [i for i in items if sandbox is None or i.sandbox == sandbox]
+# ---- the store ------------------------------------------------------------------------------
+
+R = TypeVar("R", bound=Resource)
 
 
-_T = TypeVar("_T")
+class Collection(Generic[R]):
+    """The stored resources of one kind, by id and by alias.
+
+    `new_id` makes the id of a resource added without one; `prepare` runs once on add (after
+    the id is set, before the aliases are indexed); `check` runs on add and on update and
+    raises `DuplicateResource` for a uniqueness rule that spans more than the id.
+    """
+
+    def __init__(
+        self,
+        lock: threading.RLock,
+        new_id: Callable[[], str],
+        *,
+        prepare: Callable[[R], None] | None = None,
+        check: Callable[[R], None] | None = None,
+    ) -> None:
+        self._lock = lock
+        self._new_id = new_id
+        self._prepare = prepare
+        self._check = check
+        self._items: dict[str, R] = {}
+        self._aliases: dict[str, str] = {}
+
+    def add(self, item: R) -> R:
+        with self._lock:
+            if not item.id:
+                item.id = self._new_id()
+            if self._prepare is not None:
+                self._prepare(item)
+            for key in (item.id, *item.aliases()):
+                taken = self._items.get(key) or self.by_alias(key)
+                if taken is not None:
+                    raise DuplicateResource(taken.id)
+            if self._check is not None:
+                self._check(item)
+            self._items[item.id] = item
+            for alias in item.aliases():
+                self._aliases[alias] = item.id
+            return item
+
+    def get(self, resource_id: str, sandbox: str | None = None) -> R | None:
+        """By id; None when absent or not visible in `sandbox` (when given)."""
+        with self._lock:
+            return self._visible(self._items.get(resource_id), sandbox)
+
+    def by_alias(self, alias: str, sandbox: str | None = None) -> R | None:
+        with self._lock:
+            resource_id = self._aliases.get(alias)
+            found = None if resource_id is None else self._items.get(resource_id)
+            return self._visible(found, sandbox)
+
+    def find(self, key: str, sandbox: str | None = None) -> R | None:
+        """By id, else by alias."""
+        with self._lock:
+            return self.get(key, sandbox) or self.by_alias(key, sandbox)
+
+    def list(self, sandbox: str | None = None, where: Callable[[R], bool] | None = None) -> list[R]:
+        """In creation order; only those visible in `sandbox` when given."""
+        with self._lock:
+            return [
+                item
+                for item in self._items.values()
+                if (sandbox is None or item.visible_in(sandbox)) and (where is None or where(item))
+            ]
+
+    def update(self, item: R) -> R:
+        """Store a changed resource (it may be a copy of the stored one) and touch it."""
+        with self._lock:
+            if item.id not in self._items:
+                raise ResourceNotFound(item.id)
+            if self._check is not None:
+                self._check(item)
+            item.touch()
+            self._items[item.id] = item
+            return item
+
+    def remove(self, resource_id: str) -> R:
+        with self._lock:
+            item = self._items.pop(resource_id, None)
+            if item is None:
+                raise ResourceNotFound(resource_id)
+            for alias in item.aliases():
+                self._aliases.pop(alias, None)
+            return item
+
+    @staticmethod
+    def _visible(item: R | None, sandbox: str | None) -> R | None:
+        return item if item is not None and (sandbox is None or item.visible_in(sandbox)) else None
 
 
-def _pop(store: dict[str, _T], key: str) -> _T:
-    """Remove and return a stored resource; a missing one is `ResourceNotFound`."""
-    item = store.pop(key, None)
-    if item is None:
-        raise ResourceNotFound(key)
-    return item
+def _hex(n_bytes: int) -> Callable[[], str]:
+    return lambda: secrets.token_hex(n_bytes)
 
 
-class _FlowResource(Protocol):
-    id: str
-    etag: str
-    updated_ms: int
-
-
-_F = TypeVar("_F", bound=_FlowResource)
-
-
-def _touch(store: Mapping[str, object], item: _F) -> _F:
-    """Mark a stored Flow Service resource changed: a fresh etag, like AEP returns."""
-    if item.id not in store:
-        raise ResourceNotFound(item.id)
-    item.etag = _etag()
-    item.updated_ms = now_ms()
-    return item
-
-
-_V = TypeVar("_V", Schema, FieldGroup)
+def _uuid() -> str:
+    return str(uuid.uuid4())
 
 
 class Resources:
-    """The control plane's state; see the module docstring for the rules."""
+    """The control plane's state: one collection per kind, and the lookups across kinds."""
 
     def __init__(self, *, tenant_id: str = DEFAULT_TENANT_ID, public_url: str = "") -> None:
         self.lock = threading.RLock()
         self.tenant_id = tenant_id
         # Base of inlet URLs handed out: `{public_url}/collection/{inletId}`.
         self.public_url = public_url.rstrip("/")
-        self._init_state()
-
-    def _init_state(self) -> None:
-        self.schemas: dict[str, Schema] = {}  # by $id
-        self.field_groups: dict[str, FieldGroup] = {}  # by $id
-        self.descriptors: dict[str, Descriptor] = {}  # by @id
-        self.namespaces: dict[str, IdentityNamespace] = {}  # by code
-        self.datasets: dict[str, Dataset] = {}
-        self.connections: dict[str, Connection] = {}
-        self.source_connections: dict[str, SourceConnection] = {}
-        self.target_connections: dict[str, TargetConnection] = {}
-        self.flows: dict[str, Flow] = {}
-        self._inlets: dict[str, str] = {}  # inlet id -> connection id
-        self._next_namespace_id = _FIRST_CUSTOM_NAMESPACE_ID
-        for code, (ns_id, name, id_type) in STANDARD_NAMESPACES.items():
-            self.namespaces[code] = IdentityNamespace(
-                id=ns_id, code=code, name=name, id_type=id_type, custom=False
-            )
+        self.clear()
 
     def clear(self) -> None:
-        """Forget every resource (admin `reset` with `{"resources": true}`)."""
+        """Forget every resource but the standard namespaces (admin reset of resources)."""
         with self.lock:
-            self._init_state()
+            lock = self.lock
+            self.schemas = Collection[Schema](
+                lock, self._registry_id("schemas"), check=self._unique_title
+            )
+            self.field_groups = Collection[FieldGroup](
+                lock, self._registry_id("mixins"), check=self._unique_title
+            )
+            self.descriptors = Collection[Descriptor](lock, _hex(20))
+            custom_ids = itertools.count(_FIRST_CUSTOM_NAMESPACE_ID)
+            self.namespaces = Collection[IdentityNamespace](lock, lambda: str(next(custom_ids)))
+            self.datasets = Collection[Dataset](lock, _hex(12))
+            self.connections = Collection[Connection](lock, _uuid, prepare=self._open_inlet)
+            self.source_connections = Collection[SourceConnection](lock, _uuid)
+            self.target_connections = Collection[TargetConnection](lock, _uuid)
+            self.flows = Collection[Flow](lock, _uuid)
+            for code, (number, name, id_type) in STANDARD_NAMESPACES.items():
+                self.namespaces.add(
+                    IdentityNamespace(
+                        id=str(number), code=code, name=name, id_type=id_type, custom=False
+                    )
+                )
 
-    # ---- Schema Registry -------------------------------------------------------------------
+    def _registry_id(self, kind: str) -> Callable[[], str]:
+        return lambda: f"https://ns.adobe.com/{self.tenant_id}/{kind}/{secrets.token_hex(16)}"
 
-    def _check_unique_title(self, title: str, sandbox: str, except_id: str | None = None) -> None:
-        others: list[Schema | FieldGroup] = [*self.schemas.values(), *self.field_groups.values()]
+    def _unique_title(self, item: RegistryResource) -> None:
+        """Titles are unique across schemas and field groups of a sandbox."""
+        others: Iterable[RegistryResource] = [
+            *self.schemas.list(item.sandbox),
+            *self.field_groups.list(item.sandbox),
+        ]
         for other in others:
-            if other.title == title and other.sandbox == sandbox and other.id != except_id:
+            if other.title == item.title and other.id != item.id:
                 raise DuplicateResource(other.id)
 
-    def create_schema(
-        self,
-        *,
-        title: str,
-        class_id: str,
-        field_group_ids: list[str],
-        body: dict[str, Any],
-        sandbox: str = DEFAULT_SANDBOX,
-    ) -> Schema:
-        """Store a tenant schema; raises `DuplicateResource(existing_id)` on a taken title."""
-        with self.lock:
-            self._check_unique_title(title, sandbox)
-            suffix = _hex(16)
-            schema = Schema(
-                id=f"https://ns.adobe.com/{self.tenant_id}/schemas/{suffix}",
-                alt_id=f"_{self.tenant_id}.schemas.{suffix}",
-                title=title,
-                class_id=class_id,
-                field_group_ids=list(field_group_ids),
-                body=body,
-                sandbox=sandbox,
-            )
-            self.schemas[schema.id] = schema
-            return schema
+    def _open_inlet(self, connection: Connection) -> None:
+        """An HTTP API connection gets an inlet (id, URL) like DCS assigns."""
+        if connection.connection_spec_id != HTTP_API_CONNECTION_SPEC:
+            return
+        params = connection.auth_params = dict(connection.auth_params)
+        inlet_id = secrets.token_hex(32)
+        connection.inlet_id = inlet_id
+        connection.inlet_url = f"{self.public_url}/collection/{inlet_id}"
+        params.setdefault("sourceId", connection.name)
+        params.setdefault("dataType", "xdm")
+        params["authenticationRequired"] = bool(params.get("authenticationRequired", False))
+        params["inletId"] = inlet_id
+        params["inletUrl"] = connection.inlet_url
 
-    def schema(self, id_or_alt_id: str) -> Schema | None:
-        """A schema by `$id` or `meta:altId`."""
-        with self.lock:
-            found = self.schemas.get(id_or_alt_id)
-            if found is not None:
-                return found
-            for s in self.schemas.values():
-                if s.alt_id == id_or_alt_id:
-                    return s
-            return None
-
-    def list_schemas(self, sandbox: str | None = None) -> list[Schema]:
-        with self.lock:
-            return _in_sandbox(self.schemas.values(), sandbox)
-
-    def update_schema(self, schema: Schema) -> Schema:
-        """Store a changed schema; bumps the minor version (1.0 -> 1.1) like the registry."""
-        return self._update_versioned(self.schemas, schema)
-
-    def delete_schema(self, schema_id: str) -> None:
-        with self.lock:
-            _pop(self.schemas, schema_id)
-
-    def create_field_group(
-        self, *, title: str, body: dict[str, Any], sandbox: str = DEFAULT_SANDBOX
-    ) -> FieldGroup:
-        with self.lock:
-            self._check_unique_title(title, sandbox)
-            suffix = _hex(16)
-            group = FieldGroup(
-                id=f"https://ns.adobe.com/{self.tenant_id}/mixins/{suffix}",
-                alt_id=f"_{self.tenant_id}.mixins.{suffix}",
-                title=title,
-                body=body,
-                sandbox=sandbox,
-            )
-            self.field_groups[group.id] = group
-            return group
-
-    def field_group(self, id_or_alt_id: str) -> FieldGroup | None:
-        with self.lock:
-            found = self.field_groups.get(id_or_alt_id)
-            if found is not None:
-                return found
-            for g in self.field_groups.values():
-                if g.alt_id == id_or_alt_id:
-                    return g
-            return None
-
-    def list_field_groups(self, sandbox: str | None = None) -> list[FieldGroup]:
-        with self.lock:
-            return _in_sandbox(self.field_groups.values(), sandbox)
-
-    def update_field_group(self, group: FieldGroup) -> FieldGroup:
-        return self._update_versioned(self.field_groups, group)
-
-    def _update_versioned(self, store: dict[str, _V], item: _V) -> _V:
-        """Store a changed schema or field group and bump its minor version (1.0 -> 1.1)."""
-        with self.lock:
-            if item.id not in store:
-                raise ResourceNotFound(item.id)
-            self._check_unique_title(item.title, item.sandbox, except_id=item.id)
-            major, _, minor = item.version.partition(".")
-            item.version = f"{major}.{int(minor or 0) + 1}"
-            item.updated_ms = now_ms()
-            store[item.id] = item
-            return item
-
-    def create_descriptor(self, body: dict[str, Any], sandbox: str = DEFAULT_SANDBOX) -> Descriptor:
-        with self.lock:
-            descriptor = Descriptor(
-                id=_hex(20),
-                type=str(body.get("@type", "")),
-                source_schema=str(body.get("xdm:sourceSchema", "")),
-                body={k: v for k, v in body.items() if k != "@id"},
-                sandbox=sandbox,
-            )
-            self.descriptors[descriptor.id] = descriptor
-            return descriptor
-
-    def descriptor(self, descriptor_id: str) -> Descriptor | None:
-        with self.lock:
-            return self.descriptors.get(descriptor_id)
-
-    def list_descriptors(
-        self, sandbox: str | None = None, source_schema: str | None = None
-    ) -> list[Descriptor]:
-        with self.lock:
-            return [
-                d
-                for d in _in_sandbox(self.descriptors.values(), sandbox)
-                if source_schema is None or d.source_schema == source_schema
-            ]
-
-    def update_descriptor(self, descriptor: Descriptor) -> Descriptor:
-        with self.lock:
-            if descriptor.id not in self.descriptors:
-                raise ResourceNotFound(descriptor.id)
-            descriptor.type = str(descriptor.body.get("@type", descriptor.type))
-            descriptor.source_schema = str(
-                descriptor.body.get("xdm:sourceSchema", descriptor.source_schema)
-            )
-            descriptor.updated_ms = now_ms()
-            return descriptor
-
-    def delete_descriptor(self, descriptor_id: str) -> None:
-        with self.lock:
-            _pop(self.descriptors, descriptor_id)
-
-    # ---- Identity Service ------------------------------------------------------------------
-
-    def create_namespace(
-        self,
-        *,
-        code: str,
-        name: str,
-        id_type: str,
-        description: str = "",
-        sandbox: str = DEFAULT_SANDBOX,
-    ) -> IdentityNamespace:
-        """A custom namespace; raises `DuplicateResource(code)` when the code is taken."""
-        with self.lock:
-            if code in self.namespaces:
-                raise DuplicateResource(code)
-            namespace = IdentityNamespace(
-                id=self._next_namespace_id,
-                code=code,
-                name=name,
-                id_type=id_type,
-                description=description,
-                sandbox=sandbox,
-            )
-            self._next_namespace_id += 1
-            self.namespaces[code] = namespace
-            return namespace
-
-    def namespace(self, code: str) -> IdentityNamespace | None:
-        with self.lock:
-            return self.namespaces.get(code)
-
-    def namespace_by_id(self, namespace_id: int) -> IdentityNamespace | None:
-        with self.lock:
-            return next((n for n in self.namespaces.values() if n.id == namespace_id), None)
-
-    def list_namespaces(self, sandbox: str | None = None) -> list[IdentityNamespace]:
-        """Standard namespaces are visible in every sandbox; custom ones in their own."""
-        with self.lock:
-            return [
-                n
-                for n in self.namespaces.values()
-                if not n.custom or sandbox is None or n.sandbox == sandbox
-            ]
-
-    # ---- Catalog ---------------------------------------------------------------------------
-
-    def create_dataset(
-        self,
-        *,
-        name: str,
-        schema_id: str,
-        schema_content_type: str = "application/vnd.adobe.xed-full+json;version=1",
-        description: str = "",
-        tags: dict[str, list[str]] | None = None,
-        extra: dict[str, Any] | None = None,
-        sandbox: str = DEFAULT_SANDBOX,
-    ) -> Dataset:
-        with self.lock:
-            dataset = Dataset(
-                id=_hex(12),
-                name=name,
-                schema_id=schema_id,
-                schema_content_type=schema_content_type,
-                description=description,
-                tags={k: list(v) for k, v in (tags or {}).items()},
-                extra=dict(extra or {}),
-                sandbox=sandbox,
-            )
-            self.datasets[dataset.id] = dataset
-            return dataset
-
-    def dataset(self, dataset_id: str) -> Dataset | None:
-        with self.lock:
-            return self.datasets.get(dataset_id)
-
-    def list_datasets(self, sandbox: str | None = None) -> list[Dataset]:
-        with self.lock:
-            return _in_sandbox(self.datasets.values(), sandbox)
-
-    def update_dataset(self, dataset: Dataset) -> Dataset:
-        with self.lock:
-            if dataset.id not in self.datasets:
-                raise ResourceNotFound(dataset.id)
-            dataset.updated_ms = now_ms()
-            return dataset
-
-    def delete_dataset(self, dataset_id: str) -> None:
-        with self.lock:
-            _pop(self.datasets, dataset_id)
-
-    # ---- Flow Service ----------------------------------------------------------------------
-
-    def create_connection(
-        self,
-        *,
-        name: str,
-        connection_spec_id: str,
-        auth_params: dict[str, Any],
-        description: str = "",
-        spec_name: str = "Streaming Connection",
-        ims_org: str | None = None,
-        sandbox: str = DEFAULT_SANDBOX,
-    ) -> Connection:
-        """A base connection; the HTTP API spec gets an inlet (id, URL) like DCS assigns."""
-        with self.lock:
-            params = dict(auth_params)
-            connection = Connection(
-                id=str(uuid.uuid4()),
-                name=name,
-                connection_spec_id=connection_spec_id,
-                auth_params=params,
-                authentication_required=bool(params.get("authenticationRequired", False)),
-                description=description,
-                spec_name=spec_name,
-                ims_org=ims_org,
-                sandbox=sandbox,
-            )
-            if connection_spec_id == HTTP_API_CONNECTION_SPEC:
-                inlet_id = _hex(32)
-                connection.inlet_id = inlet_id
-                connection.inlet_url = f"{self.public_url}/collection/{inlet_id}"
-                params.setdefault("sourceId", name)
-                params.setdefault("dataType", "xdm")
-                params["authenticationRequired"] = connection.authentication_required
-                params["inletId"] = inlet_id
-                params["inletUrl"] = connection.inlet_url
-                self._inlets[inlet_id] = connection.id
-            self.connections[connection.id] = connection
-            return connection
-
-    def connection(self, connection_id: str) -> Connection | None:
-        with self.lock:
-            return self.connections.get(connection_id)
-
-    def list_connections(self, sandbox: str | None = None) -> list[Connection]:
-        with self.lock:
-            return _in_sandbox(self.connections.values(), sandbox)
-
-    def update_connection(self, connection: Connection) -> Connection:
-        with self.lock:
-            return _touch(self.connections, connection)
-
-    def delete_connection(self, connection_id: str) -> None:
-        with self.lock:
-            connection = _pop(self.connections, connection_id)
-            if connection.inlet_id is not None:
-                self._inlets.pop(connection.inlet_id, None)
-
-    def create_source_connection(
-        self,
-        *,
-        name: str,
-        base_connection_id: str | None,
-        connection_spec_id: str,
-        body: dict[str, Any] | None = None,
-        description: str = "",
-        sandbox: str = DEFAULT_SANDBOX,
-    ) -> SourceConnection:
-        with self.lock:
-            source = SourceConnection(
-                id=str(uuid.uuid4()),
-                name=name,
-                base_connection_id=base_connection_id,
-                connection_spec_id=connection_spec_id,
-                body=dict(body or {}),
-                description=description,
-                sandbox=sandbox,
-            )
-            self.source_connections[source.id] = source
-            return source
-
-    def source_connection(self, source_id: str) -> SourceConnection | None:
-        with self.lock:
-            return self.source_connections.get(source_id)
-
-    def list_source_connections(self, sandbox: str | None = None) -> list[SourceConnection]:
-        with self.lock:
-            return _in_sandbox(self.source_connections.values(), sandbox)
-
-    def create_target_connection(
-        self,
-        *,
-        name: str,
-        connection_spec_id: str,
-        dataset_id: str | None,
-        schema_id: str | None,
-        body: dict[str, Any] | None = None,
-        description: str = "",
-        sandbox: str = DEFAULT_SANDBOX,
-    ) -> TargetConnection:
-        with self.lock:
-            target = TargetConnection(
-                id=str(uuid.uuid4()),
-                name=name,
-                connection_spec_id=connection_spec_id,
-                dataset_id=dataset_id,
-                schema_id=schema_id,
-                body=dict(body or {}),
-                description=description,
-                sandbox=sandbox,
-            )
-            self.target_connections[target.id] = target
-            return target
-
-    def target_connection(self, target_id: str) -> TargetConnection | None:
-        with self.lock:
-            return self.target_connections.get(target_id)
-
-    def list_target_connections(self, sandbox: str | None = None) -> list[TargetConnection]:
-        with self.lock:
-            return _in_sandbox(self.target_connections.values(), sandbox)
-
-    def create_flow(
-        self,
-        *,
-        name: str,
-        flow_spec_id: str,
-        source_connection_ids: list[str],
-        target_connection_ids: list[str],
-        transformations: list[dict[str, Any]] | None = None,
-        body: dict[str, Any] | None = None,
-        description: str = "",
-        sandbox: str = DEFAULT_SANDBOX,
-    ) -> Flow:
-        with self.lock:
-            flow = Flow(
-                id=str(uuid.uuid4()),
-                name=name,
-                flow_spec_id=flow_spec_id,
-                source_connection_ids=list(source_connection_ids),
-                target_connection_ids=list(target_connection_ids),
-                transformations=list(transformations or []),
-                body=dict(body or {}),
-                description=description,
-                sandbox=sandbox,
-            )
-            self.flows[flow.id] = flow
-            return flow
-
-    def list_flows(self, sandbox: str | None = None) -> list[Flow]:
-        with self.lock:
-            return _in_sandbox(self.flows.values(), sandbox)
-
-    def update_flow(self, flow: Flow) -> Flow:
-        """Store a changed flow; restarts its warm-up, as AEP asks to wait after an update."""
-        with self.lock:
-            return _touch(self.flows, flow)
-
-    def delete_flow(self, flow_id: str) -> None:
-        with self.lock:
-            _pop(self.flows, flow_id)
-
-    def find(self, items: Iterable[Any], predicate: Callable[[Any], bool]) -> list[Any]:
-        """Filter helper for list endpoints, under the lock."""
-        with self.lock:
-            return [i for i in items if predicate(i)]
-
-    # ---- Data-plane lookups ----------------------------------------------------------------
+    # ---- lookups across kinds (the data plane's view) -----------------------------------------
 
     def connection_by_inlet(self, inlet_id: str) -> Connection | None:
-        with self.lock:
-            connection_id = self._inlets.get(inlet_id)
-            return None if connection_id is None else self.connections.get(connection_id)
-
-    def flow(self, flow_id: str) -> Flow | None:
-        with self.lock:
-            return self.flows.get(flow_id)
+        return self.connections.by_alias(inlet_id)
 
     def flows_for_connection(self, connection_id: str) -> list[Flow]:
         """Flows whose source connection sits on this base connection."""
         with self.lock:
-            out: list[Flow] = []
-            for flow in self.flows.values():
-                for source_id in flow.source_connection_ids:
-                    source = self.source_connections.get(source_id)
-                    if source is not None and source.base_connection_id == connection_id:
-                        out.append(flow)
-                        break
-            return out
+
+            def on_connection(flow: Flow) -> bool:
+                sources = (self.source_connections.get(i) for i in flow.source_connection_ids)
+                return any(s is not None and s.base_connection_id == connection_id for s in sources)
+
+            return self.flows.list(where=on_connection)
 
     def dataset_for_flow(self, flow: Flow) -> Dataset | None:
         """The dataset of the flow's (first) target connection."""
@@ -774,30 +459,3 @@ class Resources:
                 if target is not None and target.dataset_id is not None:
                     return self.datasets.get(target.dataset_id)
             return None
-
-    def schema_for_dataset(self, dataset_id: str) -> Schema | None:
-        with self.lock:
-            dataset = self.datasets.get(dataset_id)
-            return None if dataset is None else self.schema(dataset.schema_id)
-
-    # ---- Added by the Platform routes (issue 6) ---------------------------------------------
-
-    def delete_field_group(self, group_id: str) -> None:
-        with self.lock:
-            _pop(self.field_groups, group_id)
-
-    def update_source_connection(self, source: SourceConnection) -> SourceConnection:
-        with self.lock:
-            return _touch(self.source_connections, source)
-
-    def delete_source_connection(self, source_id: str) -> None:
-        with self.lock:
-            _pop(self.source_connections, source_id)
-
-    def update_target_connection(self, target: TargetConnection) -> TargetConnection:
-        with self.lock:
-            return _touch(self.target_connections, target)
-
-    def delete_target_connection(self, target_id: str) -> None:
-        with self.lock:
-            _pop(self.target_connections, target_id)

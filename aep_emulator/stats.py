@@ -1,4 +1,4 @@
-"""Counters behind `GET /_emulator/stats` (shape pinned by design section 8)."""
+"""Counters behind `GET /_emulator/stats` (shape pinned by docs/DESIGN.md §8)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """What the emulator holds: the ingestion log (`/_emulator/records`), the failure log
 (`/_emulator/failures`) and the Profile store (fragments per dataset and identity).
 
-Profile rules (design section 8, aep-api.md 2.9 and 5): a `create` replaces the identity's
+Profile rules (docs/DESIGN.md §8, docs/AEP.md §2.9 and §5): a `create` replaces the identity's
 fragment from that dataset, a `merge` merges fields into it, a `delete` removes it. A profile
 read merges the identity's fragments across datasets, later ones winning attribute by attribute:
 "later" is ingestion order, or `extSourceSystemAudit.lastUpdatedDate` in the timestamp mode

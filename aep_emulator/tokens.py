@@ -47,10 +47,6 @@ class TokenStore:
             return None
         return token
 
-    def valid_authorization(self, header: str | None) -> bool:
-        """True for an `Authorization: Bearer <live token>` header value."""
-        return self.lookup(bearer_token(header) or "") is not None
-
 
 def bearer_token(header: str | None) -> str | None:
     """The token of a `Bearer` Authorization header, or None."""

@@ -15,7 +15,7 @@ from aep_emulator.resources import Resources, Schema
 from schemas.xdm.ids import EXTERNAL_SOURCE_AUDIT_ID, TENANT_FIELD_GROUP_TITLE
 from schemas.xdm.options import XdmOptions
 
-# AEP stops after five errors per message (aep-api.md 2.5).
+# AEP stops after five errors per message (docs/AEP.md §2.5).
 MAX_ERRORS: Final = 5
 
 
@@ -33,7 +33,7 @@ class RecordChecker(Protocol):
 def options_for_schema(schema: Schema, resources: Resources) -> XdmOptions:
     tenant_fields = False
     for group_id in schema.field_group_ids:
-        group = resources.field_group(group_id)
+        group = resources.field_groups.find(group_id)
         if group is not None and group.title == TENANT_FIELD_GROUP_TITLE:
             tenant_fields = True
     return XdmOptions(

@@ -1,11 +1,19 @@
 """The Platform APIs of the emulator (`/data/...`): gateway checks, Schema Registry,
-Identity Service, Catalog and Flow Service, answering as aep-api.md documents."""
+Identity Service, Catalog, Flow Service and Profile merge policies, answering as docs/AEP.md
+documents."""
 
 from __future__ import annotations
 
 from starlette.routing import Route
 
-from aep_emulator.platform import catalog, descriptors, flow_service, identity, schema_registry
+from aep_emulator.platform import (
+    catalog,
+    descriptors,
+    flow_service,
+    identity,
+    merge_policies,
+    schema_registry,
+)
 from aep_emulator.platform.gateway import PlatformState, org_bindings
 
 
@@ -13,13 +21,11 @@ def platform_routes(state: PlatformState) -> list[Route]:
     """Every Platform route, sharing one org binding and the data store's "has data" view."""
     orgs = org_bindings(state)
 
-    def ingested(dataset_id: str) -> bool:
-        return bool(state.store.records(dataset_id))
-
     return [
-        *schema_registry.routes(state, orgs, ingested),
+        *schema_registry.routes(state, orgs, state.store.has_records),
         *descriptors.routes(state, orgs),
         *identity.routes(state, orgs),
         *catalog.routes(state, orgs),
         *flow_service.routes(state, orgs),
+        *merge_policies.routes(state, orgs),
     ]

@@ -1,4 +1,10 @@
-"""Schema Registry Accept-header rules (aep-api.md 3.2, bodies 3.9)."""
+"""Schema Registry Accept-header rules (docs/AEP.md §3.2, bodies §3.9).
+
+A resource media type is `application/vnd.adobe.{notation}{variant}+json`: the notation is `xed`
+(AEP's compatibility names, `birthDate`, `_repo.createDate`) or `xdm` (standard XDM names,
+`xdm:birthDate`, `repo:createDate`); the variant picks ids only, the raw document, the resolved
+one, without titles, with descriptors. Descriptor lists have their own four `xdm-*` types.
+"""
 
 from __future__ import annotations
 
@@ -11,40 +17,38 @@ _VENDOR = "application/vnd.adobe."
 
 
 class Format(Enum):
-    ID = "xed-id"  # lists: ids, title, version
-    RAW = "xed"
-    FULL = "xed-full"
-    NOTEXT = "xed-notext"
-    FULL_NOTEXT = "xed-full-notext"
-    FULL_DESC = "xed-full-desc"
-    DEPRECATEFIELD = "xed-deprecatefield"
-    DESC_ID = "xdm-id"
-    DESC_LINK = "xdm-link"
-    DESC_OBJECT = "xdm"
-    DESC_V2 = "xdm-v2"
+    """The variant of a resource media type (the suffix after the notation)."""
+
+    ID = "-id"  # lists: ids, title, version
+    RAW = ""
+    FULL = "-full"
+    NOTEXT = "-notext"
+    FULL_NOTEXT = "-full-notext"
+    FULL_DESC = "-full-desc"
+    DEPRECATEFIELD = "-deprecatefield"
 
 
-_BY_MEDIA = {f"{_VENDOR}{f.value}+json": f for f in Format}
-RESOURCE_FORMATS = frozenset(
-    {
-        Format.ID,
-        Format.RAW,
-        Format.FULL,
-        Format.NOTEXT,
-        Format.FULL_NOTEXT,
-        Format.FULL_DESC,
-        Format.DEPRECATEFIELD,
-    }
-)
-DESCRIPTOR_FORMATS = frozenset(
-    {Format.DESC_ID, Format.DESC_LINK, Format.DESC_OBJECT, Format.DESC_V2}
-)
+class DescriptorFormat(Enum):
+    ID = "xdm-id"
+    LINK = "xdm-link"
+    OBJECT = "xdm"
+    V2 = "xdm-v2"
+
+
+_NOTATIONS = ("xed", "xdm")
+_BY_MEDIA = {
+    f"{_VENDOR}{notation}{f.value}+json": (f, notation == "xdm")
+    for notation in _NOTATIONS
+    for f in Format
+}
+_DESCRIPTOR_MEDIA = {f"{_VENDOR}{f.value}+json": f for f in DescriptorFormat}
 
 
 @dataclass(frozen=True)
 class Accept:
     format: Format
     version: str | None
+    standard: bool = False  # `xdm` notation: standard XDM field names
 
     @property
     def resolved(self) -> bool:
@@ -55,26 +59,32 @@ class Accept:
         return self.format in (Format.NOTEXT, Format.FULL_NOTEXT)
 
 
-def parse_accept(header: str | None) -> Accept:
-    """The vendor media type of an Accept header; 406 when missing or unknown."""
+def _split(header: str | None) -> tuple[str, str | None]:
+    """(media type, `version` parameter) of the first Accept entry; 406 when missing."""
     if header is None or not header.strip():
         raise not_acceptable("Accept header parameter is required")
-    first = header.split(",")[0]
-    media, *params = (part.strip() for part in first.split(";"))
-    fmt = _BY_MEDIA.get(media.lower())
-    if fmt is None:
-        raise not_acceptable(f"Unknown Accept media supplied: {media}")
+    media, *params = (part.strip() for part in header.split(",")[0].split(";"))
     version = None
     for param in params:
         name, _, value = param.partition("=")
         if name.strip().lower() == "version":
             version = value.strip()
-    return Accept(fmt, version)
+    return media.lower(), version
+
+
+def parse_accept(header: str | None) -> Accept:
+    """The resource media type of an Accept header; 406 when missing or unknown."""
+    media, version = _split(header)
+    known = _BY_MEDIA.get(media)
+    if known is None:
+        raise not_acceptable(f"Unknown Accept media supplied: {media}")
+    fmt, standard = known
+    return Accept(fmt, version, standard)
 
 
 def for_lookup(header: str | None) -> Accept:
     accept = parse_accept(header)
-    if accept.format not in RESOURCE_FORMATS or accept.format is Format.ID:
+    if accept.format is Format.ID:
         raise not_acceptable(f"Unknown Accept media supplied: {header}")
     if not accept.version:
         raise bad_request(
@@ -84,13 +94,19 @@ def for_lookup(header: str | None) -> Accept:
     return accept
 
 
-def for_list(header: str | None, allowed: frozenset[Format] = RESOURCE_FORMATS) -> Accept:
+def for_list(header: str | None) -> Accept:
     accept = parse_accept(header)
-    if accept.format not in allowed:
-        raise not_acceptable(f"Unknown Accept media supplied: {header}")
     if accept.version:
         raise bad_request(
             "version must not be supplied in the accept header. Example: "
             "application/vnd.adobe.xed-full+json"
         )
     return accept
+
+
+def for_descriptor_list(header: str | None) -> DescriptorFormat:
+    media, _ = _split(header)
+    fmt = _DESCRIPTOR_MEDIA.get(media)
+    if fmt is None:
+        raise not_acceptable(f"Unknown Accept media supplied: {header}")
+    return fmt

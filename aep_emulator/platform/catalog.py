@@ -1,4 +1,4 @@
-"""Catalog datasets (`/data/foundation/catalog/dataSets`, aep-api.md 4).
+"""Catalog datasets (`/data/foundation/catalog/dataSets`, docs/AEP.md §4).
 
 Enabling Profile (`unifiedProfile: ["enabled:true"]`) needs a union (Profile-enabled) schema,
 at creation and on PATCH; the refusal uses the registry's documented body.
@@ -25,6 +25,7 @@ from aep_emulator.platform.gateway import (
     json_response,
     route_maker,
 )
+from aep_emulator.platform.xdm_global import TIME_SERIES_BEHAVIOR_ID, class_extends
 from aep_emulator.resources import Dataset, Resources
 
 BASE: Final = "/data/foundation/catalog/dataSets"
@@ -44,7 +45,7 @@ def document(call: Call, dataset: Dataset) -> dict[str, Any]:
         "name": dataset.name,
         "description": dataset.description,
         "imsOrg": call.org_id,
-        "tags": {k: list(v) for k, v in dataset.tags.items()},
+        "tags": {**{k: list(v) for k, v in dataset.tags.items()}, **_system_tags(dataset)},
         "version": dataset.version,
         "created": dataset.created_ms,
         "updated": dataset.updated_ms,
@@ -54,7 +55,24 @@ def document(call: Call, dataset: Dataset) -> dict[str, Any]:
         "viewId": dataset.id,
         "files": f"@/dataSetFiles?dataSetId={dataset.id}",
         "schemaRef": {"id": dataset.schema_id, "contentType": dataset.schema_content_type},
+        "classification": {
+            "dataBehavior": _data_behavior(call.resources, dataset),
+            "managedBy": "CUSTOMER",
+        },
     }
+
+
+def _system_tags(dataset: Dataset) -> dict[str, list[str]]:
+    """Tags AEP adds to every dataset: its Query Service table (the name in lower case with
+    anything but letters and digits turned into `_`; the rule is inferred from examples)."""
+    return {"adobe/pqs/table": [re.sub(r"[^a-z0-9]", "_", dataset.name.lower())]}
+
+
+def _data_behavior(resources: Resources, dataset: Dataset) -> str:
+    """`record` or `time-series`: the behaviour of the schema's class."""
+    schema = resources.schemas.find(dataset.schema_id)
+    time_series = schema is not None and TIME_SERIES_BEHAVIOR_ID in class_extends(schema.class_id)
+    return "time-series" if time_series else "record"
 
 
 def _tags(value: Any) -> dict[str, list[str]]:
@@ -70,16 +88,16 @@ def _tags(value: Any) -> dict[str, list[str]]:
 def _schema_ref(resources: Resources, sandbox: str, value: Any) -> tuple[str, str]:
     if not isinstance(value, Mapping) or not isinstance(value.get("id"), str):
         raise bad_request("schemaRef.id is required")
-    schema = resources.schema(str(value["id"]))
-    if schema is None or schema.sandbox != sandbox:
+    schema = resources.schemas.find(str(value["id"]), sandbox)
+    if schema is None:
         raise bad_request(f"Object {value['id']} with version 1 not found")
     content_type = str(value.get("contentType", "application/vnd.adobe.xed-full+json;version=1"))
     return schema.id, content_type
 
 
 def _check_profile(resources: Resources, schema_id: str, tags: Mapping[str, list[str]]) -> None:
-    probe = Dataset(id="", name="", schema_id=schema_id, tags=dict(tags))
-    schema = resources.schema(schema_id)
+    probe = Dataset(name="", schema_id=schema_id, tags=dict(tags))
+    schema = resources.schemas.find(schema_id)
     if probe.profile_enabled and (schema is None or not schema.profile_enabled):
         raise bad_request(PROFILE_NEEDS_UNION)
 
@@ -96,22 +114,24 @@ async def create(call: Call) -> Response:
         schema_id, content_type = _schema_ref(resources, call.sandbox, body.get("schemaRef"))
         tags = _tags(body.get("tags"))
         _check_profile(resources, schema_id, tags)
-        dataset = resources.create_dataset(
-            name=name,
-            schema_id=schema_id,
-            schema_content_type=content_type,
-            description=str(body.get("description", "")),
-            tags=tags,
-            extra={k: v for k, v in body.items() if k not in (*_EDITABLE, "id")},
-            sandbox=call.sandbox,
+        dataset = resources.datasets.add(
+            Dataset(
+                name=name,
+                schema_id=schema_id,
+                schema_content_type=content_type,
+                description=str(body.get("description", "")),
+                tags=tags,
+                extra={k: v for k, v in body.items() if k not in (*_EDITABLE, "id")},
+                sandbox=call.sandbox,
+            )
         )
     return json_response([f"@/dataSets/{dataset.id}"], status=201)
 
 
 def _find(call: Call) -> Dataset:
     dataset_id = str(call.request.path_params["dataset_id"])
-    dataset = call.resources.dataset(dataset_id)
-    if dataset is None or dataset.sandbox != call.sandbox:
+    dataset = call.resources.datasets.get(dataset_id, call.sandbox)
+    if dataset is None:
         raise not_found(f"Dataset {dataset_id} not found")
     return dataset
 
@@ -155,14 +175,14 @@ async def patch(call: Call) -> Response:
         dataset.description = str(patched.get("description", ""))
         dataset.tags = tags
         dataset.schema_id, dataset.schema_content_type = schema_id, content_type
-        resources.update_dataset(dataset)
+        resources.datasets.update(dataset)
     return json_response([f"@/dataSets/{dataset.id}"])
 
 
 async def delete(call: Call) -> Response:
     with call.resources.lock:
         dataset = _find(call)
-        call.resources.delete_dataset(dataset.id)
+        call.resources.datasets.remove(dataset.id)
     return json_response([f"@/dataSets/{dataset.id}"])
 
 
@@ -213,7 +233,7 @@ async def list_all(call: Call) -> Response:
         filters = parse_all(query.getlist("property"))
     except ValueError:
         raise bad_request("Invalid property filter") from None
-    pairs = [(d, document(call, d)) for d in call.resources.list_datasets(call.sandbox)]
+    pairs = [(d, document(call, d)) for d in call.resources.datasets.list(call.sandbox)]
     selected = []
     for dataset, doc in pairs:
         if not matches_all(doc, filters):

@@ -1,4 +1,4 @@
-"""Schema Registry descriptors (`/tenant/descriptors`, aep-api.md 3.7)."""
+"""Schema Registry descriptors (`/tenant/descriptors`, docs/AEP.md §3.7)."""
 
 from __future__ import annotations
 
@@ -50,8 +50,9 @@ def _check(call: Call, body: Any, except_id: str | None) -> dict[str, Any]:
     if not isinstance(body, dict) or not isinstance(body.get("@type"), str):
         raise bad_request("@type is required")
     schema_id = body.get("xdm:sourceSchema")
-    schema = call.resources.schema(str(schema_id)) if isinstance(schema_id, str) else None
-    if schema is None or schema.sandbox != call.sandbox:
+    schemas = call.resources.schemas
+    schema = schemas.find(schema_id, call.sandbox) if isinstance(schema_id, str) else None
+    if schema is None:
         raise bad_request(not_found_detail(str(schema_id)))
     prop = body.get("xdm:sourceProperty")
     if prop is not None and (
@@ -79,10 +80,10 @@ def _check_identity(
     by = body.get("xdm:property", "xdm:code")
     namespace = body.get("xdm:namespace")
     if by == "xdm:code":
-        found = call.resources.namespace(str(namespace)) is not None
+        found = call.resources.namespaces.by_alias(str(namespace)) is not None
     elif by == "xdm:id":
         try:
-            found = call.resources.namespace_by_id(int(str(namespace))) is not None
+            found = call.resources.namespaces.get(str(int(str(namespace)))) is not None
         except ValueError:
             found = False
     else:
@@ -90,7 +91,9 @@ def _check_identity(
     if not found:
         raise bad_request(f"Identity namespace {namespace} does not exist")
     if body.get("xdm:isPrimary") is True:
-        for other in call.resources.list_descriptors(call.sandbox, source_schema=schema_id):
+        for other in call.resources.descriptors.list(
+            call.sandbox, where=lambda d: d.source_schema == schema_id
+        ):
             if other.id != except_id and other.type == IDENTITY and other.body.get("xdm:isPrimary"):
                 raise bad_request("Schemas may contain only one primary identity")
 
@@ -99,20 +102,20 @@ async def create(call: Call) -> Response:
     body = await call.json()
     with call.resources.lock:
         clean = _check(call, body, None)
-        descriptor = call.resources.create_descriptor(clean, sandbox=call.sandbox)
+        descriptor = call.resources.descriptors.add(Descriptor(body=clean, sandbox=call.sandbox))
     return json_response(_document(call, descriptor, full=False), status=201)
 
 
 def _find(call: Call) -> Descriptor:
     descriptor_id = str(call.request.path_params["did"])
-    descriptor = call.resources.descriptor(descriptor_id)
-    if descriptor is None or descriptor.sandbox != call.sandbox:
+    descriptor = call.resources.descriptors.get(descriptor_id, call.sandbox)
+    if descriptor is None:
         raise not_found(not_found_detail(descriptor_id))
     return descriptor
 
 
 async def get(call: Call) -> Response:
-    # A lookup by @id needs no Accept header (aep-api.md 3.2).
+    # A lookup by @id needs no Accept header (docs/AEP.md §3.2).
     return json_response(_document(call, _find(call), full=True))
 
 
@@ -121,33 +124,33 @@ async def put(call: Call) -> Response:
     with call.resources.lock:
         descriptor = _find(call)
         descriptor.body = _check(call, body, descriptor.id)
-        call.resources.update_descriptor(descriptor)
+        call.resources.descriptors.update(descriptor)
     return json_response({"@id": descriptor.id}, status=201)
 
 
 async def delete(call: Call) -> Response:
     with call.resources.lock:
-        call.resources.delete_descriptor(_find(call).id)
+        call.resources.descriptors.remove(_find(call).id)
     return Response(status_code=204)
 
 
 async def list_all(call: Call) -> Response:
-    accept = acc.for_list(call.request.headers.get("accept"), acc.DESCRIPTOR_FORMATS)
+    accept = acc.for_descriptor_list(call.request.headers.get("accept"))
     try:
         filters = parse_all(call.request.query_params.getlist("property"))
     except ValueError:
         raise bad_request("Invalid property filter") from None
-    docs = [_document(call, d, full=True) for d in call.resources.list_descriptors(call.sandbox)]
+    docs = [_document(call, d, full=True) for d in call.resources.descriptors.list(call.sandbox)]
     docs = [d for d in docs if matches_all(d, filters)]
-    if accept.format is acc.Format.DESC_V2:
+    if accept is acc.DescriptorFormat.V2:
         return json_response(
             {"results": docs, "_page": {"count": len(docs), "next": None}, "_links": {}}
         )
     grouped: dict[str, list[Any]] = {}
     for doc in docs:
-        if accept.format is acc.Format.DESC_LINK:
+        if accept is acc.DescriptorFormat.LINK:
             item: Any = f"/tenant/descriptors/{doc['@id']}"
-        elif accept.format is acc.Format.DESC_ID:
+        elif accept is acc.DescriptorFormat.ID:
             item = doc["@id"]
         else:
             item = doc

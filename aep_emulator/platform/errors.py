@@ -1,4 +1,4 @@
-"""Error bodies of the Platform APIs, as aep-api.md documents them.
+"""Error bodies of the Platform APIs, as docs/AEP.md documents them.
 
 Handlers raise `PlatformError`; the gateway wrapper turns it into the response, so every
 error of one family has exactly one shape.
@@ -21,12 +21,12 @@ class PlatformError(Exception):
 
 
 def gateway_error(error_code: str, message: str) -> PlatformError:
-    """Gateway header errors (aep-api.md 1.4); status = first three digits of the code."""
+    """Gateway header errors (docs/AEP.md §1.4); status = first three digits of the code."""
     return PlatformError(int(error_code[:3]), {"error_code": error_code, "message": message})
 
 
 def problem(status: int, title: str, detail: str) -> PlatformError:
-    """Schema Registry style problem body (aep-api.md 3.9), also used by the gateway's
+    """Schema Registry style problem body (docs/AEP.md §3.9), also used by the gateway's
     content-type check and, for want of a documented body, by Catalog and Identity."""
     return PlatformError(
         status, {"type": PROBLEM_TYPE, "status": status, "title": title, "detail": detail}
@@ -46,5 +46,5 @@ def not_acceptable(detail: str) -> PlatformError:
 
 
 def flow_error(status: int, message: str) -> PlatformError:
-    """Flow Service error body (aep-api.md 1.4 shows `errorMessage` for the etag case)."""
+    """Flow Service error body (docs/AEP.md §1.4 shows `errorMessage` for the etag case)."""
     return PlatformError(status, {"errorMessage": message})

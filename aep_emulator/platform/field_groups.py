@@ -1,5 +1,5 @@
 """Schema Registry tenant field groups (`/tenant/fieldgroups`, legacy `/tenant/mixins`;
-aep-api.md 3.8): custom fields under `_{tenant}`, no removed or retyped field once a schema
+docs/AEP.md §3.8): custom fields under `_{tenant}`, no removed or retyped field once a schema
 using the group is in use, one type per field path in the tenant."""
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from aep_emulator.resources import DuplicateResource, FieldGroup
 
 def _find_group(call: Call) -> FieldGroup:
     resource_id = str(call.request.path_params["rid"])
-    group = call.resources.field_group(resource_id)
-    if group is None or group.sandbox != call.sandbox:
+    group = call.resources.field_groups.find(resource_id, call.sandbox)
+    if group is None:
         raise not_found(rules.not_found_detail(resource_id))
     return group
 
@@ -46,7 +46,7 @@ def _group_document(call: Call, body: Mapping[str, Any]) -> dict[str, Any]:
 
 async def list_groups(call: Call) -> Response:
     accept = acc.for_list(call.request.headers.get("accept"))
-    docs = [views.raw_document(call, g) for g in call.resources.list_field_groups(call.sandbox)]
+    docs = [views.raw_document(call, g) for g in call.resources.field_groups.list(call.sandbox)]
     return views.page(call, docs, accept, "fieldgroups")
 
 
@@ -61,8 +61,8 @@ async def create_group(call: Call) -> Response:
         if conflict:
             raise bad_request(conflict)
         try:
-            group = resources.create_field_group(
-                title=str(body["title"]), body=doc, sandbox=call.sandbox
+            group = resources.field_groups.add(
+                FieldGroup(title=str(body["title"]), body=doc, sandbox=call.sandbox)
             )
         except DuplicateResource as taken:
             raise views.duplicate_title(str(taken.args[0])) from None
@@ -86,7 +86,7 @@ def _replace_group(
     resources = call.resources
     doc = _group_document(call, new_body)
     new_fields = rules.group_fields(doc)
-    users = [s for s in resources.list_schemas(call.sandbox) if group.id in s.field_group_ids]
+    users = resources.schemas.list(call.sandbox, where=lambda s: group.id in s.field_group_ids)
     if any(rules.schema_in_use(resources, s.id, ingested) for s in users):
         reason = rules.breaking_field_change(rules.group_fields(group.body), new_fields)
         if reason:
@@ -97,7 +97,7 @@ def _replace_group(
     doc["meta:registryMetadata"] = group.body.get("meta:registryMetadata", {})
     changed = dataclasses.replace(group, title=str(new_body["title"]), body=doc)
     try:
-        stored = resources.update_field_group(changed)
+        stored = resources.field_groups.update(changed)
     except DuplicateResource as taken:
         raise views.duplicate_title(str(taken.args[0])) from None
     return json_response(views.raw_document(call, stored))
@@ -126,7 +126,7 @@ def put_group(ingested: Ingested) -> Callable[[Call], Any]:
 async def delete_group(call: Call) -> Response:
     with call.resources.lock:
         group = _find_group(call)
-        if any(group.id in s.field_group_ids for s in call.resources.list_schemas()):
+        if call.resources.schemas.list(where=lambda s: group.id in s.field_group_ids):
             raise bad_request("A field group used by a schema cannot be deleted")
-        call.resources.delete_field_group(group.id)
+        call.resources.field_groups.remove(group.id)
     return Response(status_code=204)

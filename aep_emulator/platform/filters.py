@@ -1,6 +1,6 @@
 """The `property=` list filter shared by Schema Registry, Catalog and Flow Service.
 
-Grammar (aep-api.md 3.5, 4.3, 2.10): `path==v`, `path!=v`, `path<v`, `path>v`, `path<=v`,
+Grammar (docs/AEP.md §3.5, §4.3, §2.10): `path==v`, `path!=v`, `path<v`, `path>v`, `path<=v`,
 `path>=v`, `path~regex`, `path` (exists), `!path` (absent). Paths are dotted; a `[]` suffix
 or an array on the way means "any element" (Flow Service's array paths).
 """

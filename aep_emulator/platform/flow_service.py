@@ -1,4 +1,4 @@
-"""Flow Service (`/data/foundation/flowservice`, aep-api.md 2.10): base connections with
+"""Flow Service (`/data/foundation/flowservice`, docs/AEP.md §2.10): base connections with
 their inlet, source and target connections, dataflows; list filters; etags and `If-Match`.
 
 The flow's spec is kept on the flow (`Flow.flow_spec_id`), so the inlet accepts
@@ -32,8 +32,10 @@ from aep_emulator.resources import (
     DATA_PREP_FLOW_SPEC,
     HTTP_API_CONNECTION_SPEC,
     PASSTHROUGH_FLOW_SPEC,
+    Collection,
     Connection,
     Flow,
+    FlowServiceResource,
     Resources,
     SourceConnection,
     TargetConnection,
@@ -41,14 +43,33 @@ from aep_emulator.resources import (
 
 BASE: Final = "/data/foundation/flowservice"
 FLOW_SPECS: Final = frozenset({PASSTHROUGH_FLOW_SPEC, DATA_PREP_FLOW_SPEC})
-Entity = Connection | SourceConnection | TargetConnection | Flow
+# The connection specs the emulator implements, as `GET /connectionSpecs` lists them. Names and
+# the streaming provider id are those Adobe's docs and its `aepp` SDK look specs up by.
+STREAMING_PROVIDER: Final = "521eee4d-8cbe-4906-bb48-fb6bd4450033"
+CONNECTION_SPECS: Final[tuple[dict[str, Any], ...]] = (
+    {
+        "id": HTTP_API_CONNECTION_SPEC,
+        "name": "Streaming Connection",
+        "providerId": STREAMING_PROVIDER,
+        "version": "1.0",
+        "attributes": {"category": "Streaming", "isSource": True},
+        "authSpec": [{"name": "Streaming Connection", "type": "Streaming Connection"}],
+    },
+    {
+        "id": DATA_LAKE_TARGET_SPEC,
+        "name": "datalake",
+        "version": "1.0",
+        "attributes": {"category": "Data Lake", "isDestination": True},
+        "authSpec": [],
+    },
+)
 
 
 def _iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="milliseconds")
 
 
-def _common(call: Call, entity: Entity) -> dict[str, Any]:
+def _common(call: Call, entity: FlowServiceResource) -> dict[str, Any]:
     return {
         "id": entity.id,
         "createdAt": entity.created_ms,
@@ -102,14 +123,14 @@ def flow_document(call: Call, f: Flow) -> dict[str, Any]:
     resources = call.resources
     sources = []
     for source_id in f.source_connection_ids:
-        source = resources.source_connection(source_id)
+        source = resources.source_connections.get(source_id)
         if source is None:
             continue
         entry: dict[str, Any] = {
             "id": source.id,
             "connectionSpec": _spec(source.connection_spec_id),
         }
-        base = resources.connection(source.base_connection_id or "")
+        base = resources.connections.get(source.base_connection_id or "")
         if base is not None:
             entry["baseConnection"] = {
                 "id": base.id,
@@ -118,7 +139,7 @@ def flow_document(call: Call, f: Flow) -> dict[str, Any]:
         sources.append(entry)
     targets = [
         {"id": t.id, "connectionSpec": _spec(t.connection_spec_id)}
-        for t in (resources.target_connection(i) for i in f.target_connection_ids)
+        for t in (resources.target_connections.get(i) for i in f.target_connection_ids)
         if t is not None
     ]
     return {
@@ -154,7 +175,7 @@ def _spec_id(body: Mapping[str, Any], key: str) -> str:
     return str(spec["id"])
 
 
-def _created(entity: Entity) -> Response:
+def _created(entity: FlowServiceResource) -> Response:
     return json_response({"id": entity.id, "etag": entity.etag}, status=201)
 
 
@@ -172,15 +193,17 @@ async def create_connection(call: Call) -> Response:
         raise flow_error(400, "auth.params must be an object")
     if params.get("dataType", "xdm") not in ("xdm", "raw"):
         raise flow_error(400, "auth.params.dataType must be xdm or raw")
-    connection = call.resources.create_connection(
-        name=name,
-        connection_spec_id=spec_id,
-        auth_params=dict(params),
-        description=str(body.get("description", "")),
-        spec_name=str(auth.get("specName", "Streaming Connection")),
-        sandbox=call.sandbox,
-        # DCS checks `header.imsOrgId` against the org that owns the inlet.
-        ims_org=call.org_id,
+    connection = call.resources.connections.add(
+        Connection(
+            name=name,
+            connection_spec_id=spec_id,
+            auth_params=dict(params),
+            description=str(body.get("description", "")),
+            spec_name=str(auth.get("specName", "Streaming Connection")),
+            sandbox=call.sandbox,
+            # DCS checks `header.imsOrgId` against the org that owns the inlet.
+            ims_org=call.org_id,
+        )
     )
     return _created(connection)
 
@@ -190,18 +213,21 @@ async def create_source(call: Call) -> Response:
     name, spec_id = _name(body), _spec_id(body, "connectionSpec")
     base_id = body.get("baseConnectionId")
     with call.resources.lock:
-        base = call.resources.connection(str(base_id)) if isinstance(base_id, str) else None
-        if base is None or base.sandbox != call.sandbox:
+        connections = call.resources.connections
+        base = connections.get(base_id, call.sandbox) if isinstance(base_id, str) else None
+        if base is None:
             raise flow_error(400, f"Base connection {base_id} not found")
         if spec_id != base.connection_spec_id:
             raise flow_error(400, "connectionSpec must match the base connection's spec")
-        source = call.resources.create_source_connection(
-            name=name,
-            base_connection_id=base.id,
-            connection_spec_id=spec_id,
-            body={k: v for k, v in body.items() if k in ("data", "params")},
-            description=str(body.get("description", "")),
-            sandbox=call.sandbox,
+        source = call.resources.source_connections.add(
+            SourceConnection(
+                name=name,
+                base_connection_id=base.id,
+                connection_spec_id=spec_id,
+                body={k: v for k, v in body.items() if k in ("data", "params")},
+                description=str(body.get("description", "")),
+                sandbox=call.sandbox,
+            )
         )
     return _created(source)
 
@@ -209,8 +235,9 @@ async def create_source(call: Call) -> Response:
 def _target_refs(call: Call, body: Mapping[str, Any]) -> tuple[str, str | None]:
     params = body.get("params")
     dataset_id = params.get("dataSetId") if isinstance(params, Mapping) else None
-    dataset = call.resources.dataset(str(dataset_id)) if isinstance(dataset_id, str) else None
-    if dataset is None or dataset.sandbox != call.sandbox:
+    datasets = call.resources.datasets
+    dataset = datasets.get(dataset_id, call.sandbox) if isinstance(dataset_id, str) else None
+    if dataset is None:
         raise flow_error(400, f"Dataset {dataset_id} not found")
     data = body.get("data")
     schema = data.get("schema") if isinstance(data, Mapping) else None
@@ -227,14 +254,16 @@ async def create_target(call: Call) -> Response:
         raise flow_error(400, f"Connection spec {spec_id} is not supported for target connections")
     with call.resources.lock:
         dataset_id, schema_id = _target_refs(call, body)
-        target = call.resources.create_target_connection(
-            name=name,
-            connection_spec_id=spec_id,
-            dataset_id=dataset_id,
-            schema_id=schema_id,
-            body={k: v for k, v in body.items() if k in ("data", "params")},
-            description=str(body.get("description", "")),
-            sandbox=call.sandbox,
+        target = call.resources.target_connections.add(
+            TargetConnection(
+                name=name,
+                connection_spec_id=spec_id,
+                dataset_id=dataset_id,
+                schema_id=schema_id,
+                body={k: v for k, v in body.items() if k in ("data", "params")},
+                description=str(body.get("description", "")),
+                sandbox=call.sandbox,
+            )
         )
     return _created(target)
 
@@ -245,12 +274,10 @@ def _flow_refs(call: Call, body: Mapping[str, Any]) -> tuple[list[str], list[str
     if not isinstance(sources, list) or not sources or not isinstance(targets, list) or not targets:
         raise flow_error(400, "sourceConnectionIds and targetConnectionIds are required")
     for source_id in sources:
-        source = resources.source_connection(str(source_id))
-        if source is None or source.sandbox != call.sandbox:
+        if resources.source_connections.get(str(source_id), call.sandbox) is None:
             raise flow_error(400, f"Source connection {source_id} not found")
     for target_id in targets:
-        target = resources.target_connection(str(target_id))
-        if target is None or target.sandbox != call.sandbox:
+        if resources.target_connections.get(str(target_id), call.sandbox) is None:
             raise flow_error(400, f"Target connection {target_id} not found")
     return [str(s) for s in sources], [str(t) for t in targets]
 
@@ -269,15 +296,17 @@ async def create_flow(call: Call) -> Response:
         raise flow_error(400, f"Flow spec {spec_id} is not supported")
     with call.resources.lock:
         sources, targets = _flow_refs(call, body)
-        flow = call.resources.create_flow(
-            name=name,
-            flow_spec_id=spec_id,
-            source_connection_ids=sources,
-            target_connection_ids=targets,
-            transformations=_transformations(body),
-            body={k: v for k, v in body.items() if k in ("scheduleParams", "options")},
-            description=str(body.get("description", "")),
-            sandbox=call.sandbox,
+        flow = call.resources.flows.add(
+            Flow(
+                name=name,
+                flow_spec_id=spec_id,
+                source_connection_ids=sources,
+                target_connection_ids=targets,
+                transformations=_transformations(body),
+                body={k: v for k, v in body.items() if k in ("scheduleParams", "options")},
+                description=str(body.get("description", "")),
+                sandbox=call.sandbox,
+            )
         )
     return _created(flow)
 
@@ -286,31 +315,28 @@ async def create_flow(call: Call) -> Response:
 
 
 class Kind:
-    """How one Flow Service collection maps onto `Resources`."""
+    """One Flow Service collection: its path, its store and how a patch applies."""
 
     def __init__(
         self,
         path: str,
         label: str,
-        lookup: Callable[[Resources, str], Entity | None],
-        listing: Callable[[Resources, str], list[Any]],
+        store: Callable[[Resources], Collection[Any]],
         render: Callable[[Call, Any], dict[str, Any]],
-        update: Callable[[Call, Any, dict[str, Any]], None],
-        remove: Callable[[Resources, str], None],
+        apply: Callable[[Call, Any, dict[str, Any]], None],
     ) -> None:
         self.path, self.label = path, label
-        self.lookup, self.listing, self.render = lookup, listing, render
-        self.update, self.remove = update, remove
+        self.store, self.render, self.apply = store, render, apply
 
-    def find(self, call: Call) -> Entity:
+    def find(self, call: Call) -> FlowServiceResource:
         entity_id = str(call.request.path_params["entity_id"])
-        entity = self.lookup(call.resources, entity_id)
-        if entity is None or entity.sandbox != call.sandbox:
+        entity: FlowServiceResource | None = self.store(call.resources).get(entity_id, call.sandbox)
+        if entity is None:
             raise flow_error(404, f"{self.label} with id {entity_id} not found")
         return entity
 
 
-def _check_etag(call: Call, entity: Entity, *, required: bool) -> None:
+def _check_etag(call: Call, entity: FlowServiceResource, *, required: bool) -> None:
     supplied = call.request.headers.get("if-match")
     if supplied is None:
         if required:
@@ -328,32 +354,49 @@ def _order_key(value: Any) -> tuple[int, Any]:
     return (0, value) if isinstance(value, int | float) else (1, str(value))
 
 
+def _listing(call: Call, docs: list[dict[str, Any]]) -> Response:
+    """A Flow Service list: `property` filters, `orderby`, `limit`, `count`."""
+    query = call.request.query_params
+    try:
+        filters: list[PropertyFilter] = parse_all(query.getlist("property"))
+    except ValueError:
+        raise flow_error(400, "Invalid property filter") from None
+    docs = [d for d in docs if matches_all(d, filters)]
+    orderby = query.get("orderby") or query.get("orderBy")
+    if orderby:
+        key = orderby.lstrip("+-")
+        docs.sort(
+            key=lambda d: _order_key((values_at(d, key) or [""])[0]),
+            reverse=orderby.startswith("-"),
+        )
+    if "limit" in query:
+        try:
+            docs = docs[: max(0, int(query["limit"]))]
+        except ValueError:
+            raise flow_error(400, "limit must be an integer") from None
+    if query.get("count") == "true":
+        return json_response({"count": len(docs)})
+    return json_response({"items": docs})
+
+
 def list_entities(kind: Kind) -> Callable[[Call], Any]:
     async def run(call: Call) -> Response:
-        query = call.request.query_params
-        try:
-            filters: list[PropertyFilter] = parse_all(query.getlist("property"))
-        except ValueError:
-            raise flow_error(400, "Invalid property filter") from None
-        docs = [kind.render(call, e) for e in kind.listing(call.resources, call.sandbox)]
-        docs = [d for d in docs if matches_all(d, filters)]
-        orderby = query.get("orderby") or query.get("orderBy")
-        if orderby:
-            key = orderby.lstrip("+-")
-            docs.sort(
-                key=lambda d: _order_key((values_at(d, key) or [""])[0]),
-                reverse=orderby.startswith("-"),
-            )
-        if "limit" in query:
-            try:
-                docs = docs[: max(0, int(query["limit"]))]
-            except ValueError:
-                raise flow_error(400, "limit must be an integer") from None
-        if query.get("count") == "true":
-            return json_response({"count": len(docs)})
-        return json_response({"items": docs})
+        stored = kind.store(call.resources).list(call.sandbox)
+        return _listing(call, [kind.render(call, e) for e in stored])
 
     return run
+
+
+async def list_connection_specs(call: Call) -> Response:
+    return _listing(call, [dict(spec) for spec in CONNECTION_SPECS])
+
+
+async def get_connection_spec(call: Call) -> Response:
+    spec_id = str(call.request.path_params["spec_id"])
+    for spec in CONNECTION_SPECS:
+        if spec["id"] == spec_id:
+            return json_response({"items": [spec]})
+    raise flow_error(404, f"Connection spec with id {spec_id} not found")
 
 
 def get_entity(kind: Kind) -> Callable[[Call], Any]:
@@ -376,7 +419,8 @@ def patch_entity(kind: Kind) -> Callable[[Call], Any]:
                 patched = jsonpatch.apply_patch(current, operations)
             except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException, TypeError):
                 raise flow_error(400, "Invalid JSON Patch") from None
-            kind.update(call, entity, _object(patched))
+            kind.apply(call, entity, _object(patched))
+            kind.store(call.resources).update(entity)
         return json_response({"id": entity.id, "etag": entity.etag})
 
     return run
@@ -387,7 +431,7 @@ def delete_entity(kind: Kind) -> Callable[[Call], Any]:
         with call.resources.lock:
             entity = kind.find(call)
             _check_etag(call, entity, required=False)
-            kind.remove(call.resources, entity.id)
+            kind.store(call.resources).remove(entity.id)
         return Response(status_code=204)
 
     return run
@@ -409,14 +453,11 @@ def _update_connection(call: Call, c: Connection, body: dict[str, Any]) -> None:
         if fixed in c.auth_params:
             params[fixed] = c.auth_params[fixed]
     c.auth_params = params
-    c.authentication_required = bool(params.get("authenticationRequired", False))
-    call.resources.update_connection(c)
 
 
 def _update_source(call: Call, s: SourceConnection, body: dict[str, Any]) -> None:
     s.name, s.description, s.state = _name(body), str(body.get("description", "")), _state(body)
     s.body = {k: v for k, v in body.items() if k in ("data", "params")}
-    call.resources.update_source_connection(s)
 
 
 def _update_target(call: Call, t: TargetConnection, body: dict[str, Any]) -> None:
@@ -424,7 +465,6 @@ def _update_target(call: Call, t: TargetConnection, body: dict[str, Any]) -> Non
     t.dataset_id, t.schema_id = _target_refs(call, body)
     t.name, t.description, t.state = name, str(body.get("description", "")), state
     t.body = {k: v for k, v in body.items() if k in ("data", "params")}
-    call.resources.update_target_connection(t)
 
 
 def _update_flow(call: Call, f: Flow, body: dict[str, Any]) -> None:
@@ -434,46 +474,31 @@ def _update_flow(call: Call, f: Flow, body: dict[str, Any]) -> None:
     f.source_connection_ids, f.target_connection_ids = _flow_refs(call, body)
     f.transformations = _transformations(body)
     f.name, f.description, f.state = name, str(body.get("description", "")), state
-    call.resources.update_flow(f)
 
 
 KINDS: Final = (
     Kind(
         "/connections",
         "Connection",
-        Resources.connection,
-        Resources.list_connections,
+        lambda r: r.connections,
         connection_document,
         _update_connection,
-        Resources.delete_connection,
     ),
     Kind(
         "/sourceConnections",
         "Source connection",
-        Resources.source_connection,
-        Resources.list_source_connections,
+        lambda r: r.source_connections,
         source_document,
         _update_source,
-        Resources.delete_source_connection,
     ),
     Kind(
         "/targetConnections",
         "Target connection",
-        Resources.target_connection,
-        Resources.list_target_connections,
+        lambda r: r.target_connections,
         target_document,
         _update_target,
-        Resources.delete_target_connection,
     ),
-    Kind(
-        "/flows",
-        "Flow",
-        Resources.flow,
-        Resources.list_flows,
-        flow_document,
-        _update_flow,
-        Resources.delete_flow,
-    ),
+    Kind("/flows", "Flow", lambda r: r.flows, flow_document, _update_flow),
 )
 _CREATE: Final = {
     "/connections": create_connection,
@@ -486,7 +511,10 @@ _CREATE: Final = {
 def routes(state: PlatformState, orgs: OrgBindings) -> list[Route]:
     r = route_maker(BASE, state, orgs)
 
-    out: list[Route] = []
+    out: list[Route] = [
+        r("/connectionSpecs", list_connection_specs, ["GET"]),
+        r("/connectionSpecs/{spec_id}", get_connection_spec, ["GET"]),
+    ]
     for kind in KINDS:
         out += [
             r(kind.path, list_entities(kind), ["GET"]),

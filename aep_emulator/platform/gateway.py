@@ -1,4 +1,4 @@
-"""The Platform gateway in front of every `/data/...` route (aep-api.md 1.3, 1.4).
+"""The Platform gateway in front of every `/data/...` route (docs/AEP.md §1.3, §1.4).
 
 Checks, in the gateway's order: bearer token (issued by this emulator's IMS), API key (the
 token's client id), IMS org header, and a JSON content type on writes. The sandbox header is

@@ -1,4 +1,4 @@
-"""Identity Service namespaces (`/data/core/idnamespace/identities`, aep-api.md 5.4).
+"""Identity Service namespaces (`/data/core/idnamespace/identities`, docs/AEP.md §5.4).
 
 Standard namespaces always exist; custom ones are created once and can never be deleted.
 The error bodies for a taken code and for a delete are not documented; they use the
@@ -35,7 +35,7 @@ def document(namespace: IdentityNamespace) -> dict[str, Any]:
         "code": namespace.code,
         "status": namespace.status,
         "description": namespace.description,
-        "id": namespace.id,
+        "id": namespace.number,
         "createTime": namespace.created_ms,
         "idType": namespace.id_type,
         "name": namespace.name,
@@ -44,16 +44,20 @@ def document(namespace: IdentityNamespace) -> dict[str, Any]:
 
 
 async def list_all(call: Call) -> Response:
-    namespaces = call.resources.list_namespaces(call.sandbox)
-    return json_response([document(n) for n in sorted(namespaces, key=lambda n: n.id)])
+    namespaces = call.resources.namespaces.list(call.sandbox)
+    return json_response([document(n) for n in sorted(namespaces, key=lambda n: n.number)])
 
 
 def _find(call: Call) -> IdentityNamespace:
     key = str(call.request.path_params["key"])
+    namespaces = call.resources.namespaces
+    # Digits name the numeric id, anything else the code.
     namespace = (
-        call.resources.namespace_by_id(int(key)) if key.isdigit() else call.resources.namespace(key)
+        namespaces.get(str(int(key)), call.sandbox)
+        if key.isdigit()
+        else namespaces.by_alias(key, call.sandbox)
     )
-    if namespace is None or (namespace.custom and namespace.sandbox != call.sandbox):
+    if namespace is None:
         raise not_found(f"Namespace {key} not found")
     return namespace
 
@@ -76,16 +80,18 @@ async def create(call: Call) -> Response:
     resources = call.resources
     with resources.lock:
         # Codes are unique regardless of case (email vs Email would be one identity graph key).
-        taken = [n.code for n in resources.list_namespaces() if n.code.lower() == code.lower()]
+        taken = [n.code for n in resources.namespaces.list() if n.code.lower() == code.lower()]
         if taken:
             raise bad_request(f"Namespace code {taken[0]} already exists")
         try:
-            namespace = resources.create_namespace(
-                code=code,
-                name=name,
-                id_type=id_type,
-                description=str(body.get("description", "")),
-                sandbox=call.sandbox,
+            namespace = resources.namespaces.add(
+                IdentityNamespace(
+                    code=code,
+                    name=name,
+                    id_type=id_type,
+                    description=str(body.get("description", "")),
+                    sandbox=call.sandbox,
+                )
             )
         except DuplicateResource:
             raise bad_request(f"Namespace code {code} already exists") from None

@@ -1,5 +1,5 @@
 """Schema Registry rules: what a tenant schema or field group must look like, and which
-changes AEP refuses (aep-api.md 3.4, 3.6, 3.8, 3.10). Pure functions over documents.
+changes AEP refuses (docs/AEP.md §3.4, §3.6, §3.8, §3.10). Pure functions over documents.
 """
 
 from __future__ import annotations
@@ -73,8 +73,8 @@ def split_schema_refs(
         elif known is not None and known.kind == "fieldgroups":
             groups.append(ref)
         else:
-            tenant_group = resources.field_group(ref)
-            if tenant_group is None or tenant_group.sandbox != sandbox:
+            tenant_group = resources.field_groups.find(ref, sandbox)
+            if tenant_group is None:
                 # The registry names the missing reference with the not-found wording.
                 raise bad_request(not_found_detail(ref))
             groups.append(tenant_group.id)
@@ -91,7 +91,7 @@ def intended_to_extend(resources: Resources, group_id: str) -> list[str]:
     known = global_resources().get(group_id)
     if known is not None:
         return known.intended_to_extend
-    group = resources.field_group(group_id)
+    group = resources.field_groups.find(group_id)
     value = None if group is None else group.body.get("meta:intendedToExtend")
     return [str(v) for v in value] if isinstance(value, list) else []
 
@@ -105,7 +105,7 @@ def schema_extends(class_id: str, groups: Iterable[str]) -> list[str]:
 
 
 def check_tenant_fields(body: Mapping[str, Any], tenant_id: str) -> None:
-    """A tenant field group's own fields sit under `_{tenant}` (aep-api.md 3.8)."""
+    """A tenant field group's own fields sit under `_{tenant}` (docs/AEP.md §3.8)."""
     wrapper = f"_{tenant_id}"
     if not isinstance(body.get("title"), str) or not str(body["title"]).strip():
         raise bad_request("title is required")
@@ -185,7 +185,7 @@ def tenant_type_conflict(
 ) -> str | None:
     """A field path already defined with another type elsewhere in the tenant
     ("a field defined with a data type cannot be re-created with a different data type")."""
-    for group in resources.list_field_groups(sandbox):
+    for group in resources.field_groups.list(sandbox):
         if group.id == except_id:
             continue
         for path, kind in group_fields(group.body).items():
@@ -195,11 +195,11 @@ def tenant_type_conflict(
 
 
 def schema_in_use(resources: Resources, schema_id: str, ingested: Callable[[str], bool]) -> bool:
-    """AEP's "used" (aep-api.md 3.10): referenced by a dataset that is Profile-enabled or has
+    """AEP's "used" (docs/AEP.md §3.10): referenced by a dataset that is Profile-enabled or has
     received data."""
     return any(
         d.schema_id == schema_id and (d.profile_enabled or ingested(d.id))
-        for d in resources.list_datasets()
+        for d in resources.datasets.list()
     )
 
 
@@ -224,7 +224,7 @@ def check_schema_change(
 def resolved_properties(resources: Resources, refs: list[str]) -> dict[str, Any]:
     """The compatibility-mode properties of a class and field groups (the `xed-full` view),
     resolved by `schemas.xdm` with the tenant's own field groups added."""
-    extra = {g.id: g.body for g in resources.list_field_groups()}
+    extra = {g.id: g.body for g in resources.field_groups.list()}
     try:
         properties: dict[str, Any] = resolve_schema(refs, extra)["properties"]
     except XdmResolutionError:

@@ -1,4 +1,4 @@
-"""Schema Registry overviews: `GET /stats` and the tenant unions (aep-api.md 3.1)."""
+"""Schema Registry overviews: `GET /stats` and the tenant unions (docs/AEP.md §3.1)."""
 
 from __future__ import annotations
 
@@ -13,13 +13,13 @@ from aep_emulator.platform import registry_views as views
 from aep_emulator.platform.errors import not_found
 from aep_emulator.platform.gateway import Call, json_response
 from aep_emulator.platform.registry_views import TenantResource
-from aep_emulator.platform.xdm_global import alt_id
+from aep_emulator.resources import alt_id
 
 
 def _unions(call: Call) -> dict[str, tuple[dict[str, Any], list[str]]]:
     """One union per class that has union-tagged schemas: its document and member refs."""
     members: dict[str, list[str]] = {}
-    for schema in call.resources.list_schemas(call.sandbox):
+    for schema in call.resources.schemas.list(call.sandbox):
         if schema.profile_enabled:
             refs = members.setdefault(schema.class_id, [schema.class_id])
             refs += [g for g in schema.field_group_ids if g not in refs]
@@ -71,8 +71,8 @@ def _summary(call: Call, resource: TenantResource, kind: str) -> dict[str, Any]:
 
 async def stats(call: Call) -> Response:
     resources = call.resources
-    schemas = resources.list_schemas(call.sandbox)
-    groups = resources.list_field_groups(call.sandbox)
+    schemas = resources.schemas.list(call.sandbox)
+    groups = resources.field_groups.list(call.sandbox)
     everything = [(_summary(call, s, "schemas")) for s in schemas] + [
         _summary(call, g, "mixins") for g in groups
     ]

@@ -1,5 +1,5 @@
 """How the Schema Registry shows tenant resources: raw documents, the Accept-driven views
-(`xed`, `xed-full`, `notext`, `full-desc`) and list pages (aep-api.md 3.2, 3.5)."""
+(`xed`, `xed-full`, `notext`, `full-desc`) and list pages (docs/AEP.md §3.2, §3.5)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import jsonpointer
 from starlette.responses import Response
 
 from aep_emulator.platform import accept as acc
+from aep_emulator.platform import notation
 from aep_emulator.platform import registry_rules as rules
 from aep_emulator.platform.errors import PlatformError, bad_request
 from aep_emulator.platform.filters import matches_all, parse_all
@@ -89,9 +90,12 @@ def view(call: Call, doc: dict[str, Any], refs: list[str], accept: acc.Accept) -
             schema_id = doc.get("$id")
             doc["meta:descriptors"] = [
                 {"@id": d.id, **d.body}
-                for d in call.resources.list_descriptors(call.sandbox)
-                if d.source_schema == schema_id
+                for d in call.resources.descriptors.list(
+                    call.sandbox, where=lambda d: d.source_schema == schema_id
+                )
             ]
+        if accept.standard:
+            doc = notation.standard(doc)
     return _strip_text(doc) if accept.notext else doc
 
 

@@ -1,4 +1,4 @@
-"""Schema Registry API (`/data/foundation/schemaregistry`, aep-api.md 3): the global
+"""Schema Registry API (`/data/foundation/schemaregistry`, docs/AEP.md §3): the global
 container (official XDM class, field groups, data types) and tenant schemas (create, list with
 `property` filters, lookup by `$id` or `meta:altId`, JSON-Patch, PUT, DELETE). Field groups,
 descriptors, stats and unions have their own modules; `routes` gathers them all.
@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from aep_emulator.platform import accept as acc
-from aep_emulator.platform import field_groups
+from aep_emulator.platform import field_groups, notation
 from aep_emulator.platform import registry_rules as rules
 from aep_emulator.platform import registry_summary as summary
 from aep_emulator.platform import registry_views as views
@@ -50,8 +50,16 @@ def _global_refs(resource: GlobalResource) -> list[str]:
 async def list_global(call: Call) -> Response:
     accept = acc.for_list(call.request.headers.get("accept"))
     kind = _global_kind(call)
-    docs = [r.render() for r in global_resources().values() if r.kind == kind]
+    docs = [_in_notation(r.render(), accept) for r in global_resources().values() if r.kind == kind]
     return views.page(call, docs, accept, kind)
+
+
+def _in_notation(document: dict[str, Any], accept: acc.Accept) -> dict[str, Any]:
+    """An official (standard-notation) document in the notation the client asked for."""
+    if accept.standard:
+        return document
+    converted: dict[str, Any] = notation.compatibility(document)
+    return converted
 
 
 async def get_global(call: Call) -> Response:
@@ -62,7 +70,7 @@ async def get_global(call: Call) -> Response:
     if resource is None:
         raise not_found(rules.not_found_detail(resource_id))
     refs = _global_refs(resource)
-    doc = resource.render()
+    doc = _in_notation(resource.render(), accept)
     if accept.resolved and not refs:
         accept = dataclasses.replace(accept, format=acc.Format.RAW)
     return json_response(views.view(call, doc, refs, accept))
@@ -92,15 +100,15 @@ def _schema_document(
 
 def _find_schema(call: Call) -> Schema:
     resource_id = str(call.request.path_params["rid"])
-    schema = call.resources.schema(resource_id)
-    if schema is None or schema.sandbox != call.sandbox:
+    schema = call.resources.schemas.find(resource_id, call.sandbox)
+    if schema is None:
         raise not_found(rules.not_found_detail(resource_id))
     return schema
 
 
 async def list_schemas(call: Call) -> Response:
     accept = acc.for_list(call.request.headers.get("accept"))
-    docs = [views.raw_document(call, s) for s in call.resources.list_schemas(call.sandbox)]
+    docs = [views.raw_document(call, s) for s in call.resources.schemas.list(call.sandbox)]
     return views.page(call, docs, accept, "schemas")
 
 
@@ -112,12 +120,14 @@ async def create_schema(call: Call) -> Response:
         tags = rules.immutable_tags(body)
         doc = _schema_document(call, body, class_id, groups, tags)
         try:
-            schema = resources.create_schema(
-                title=str(body["title"]),
-                class_id=class_id,
-                field_group_ids=groups,
-                body=doc,
-                sandbox=call.sandbox,
+            schema = resources.schemas.add(
+                Schema(
+                    title=str(body["title"]),
+                    class_id=class_id,
+                    field_group_ids=groups,
+                    body=doc,
+                    sandbox=call.sandbox,
+                )
             )
         except DuplicateResource as taken:
             raise views.duplicate_title(str(taken.args[0])) from None
@@ -149,7 +159,7 @@ def _replace_schema(
         schema, title=str(new_body["title"]), class_id=class_id, field_group_ids=groups, body=doc
     )
     try:
-        stored = resources.update_schema(changed)
+        stored = resources.schemas.update(changed)
     except DuplicateResource as taken:
         raise views.duplicate_title(str(taken.args[0])) from None
     return json_response(views.raw_document(call, stored))
@@ -181,7 +191,7 @@ def delete_schema(ingested: Ingested) -> Callable[[Call], Any]:
             schema = _find_schema(call)
             if rules.schema_in_use(call.resources, schema.id, ingested):
                 raise bad_request("A schema in use by a dataset cannot be deleted")
-            call.resources.delete_schema(schema.id)
+            call.resources.schemas.remove(schema.id)
         return Response(status_code=204)
 
     return run

@@ -13,18 +13,13 @@ from typing import Any, Final
 
 import orjson
 
+from aep_emulator.resources import alt_id
 from schemas.xdm.ids import PROFILE_CLASS_ID
 
 RECORD_BEHAVIOR_ID: Final = "https://ns.adobe.com/xdm/data/record"
+TIME_SERIES_BEHAVIOR_ID: Final = "https://ns.adobe.com/xdm/data/time-series"
 _CLASSES: Final = frozenset({PROFILE_CLASS_ID})
 _BEHAVIORS: Final = frozenset({RECORD_BEHAVIOR_ID})
-
-
-def alt_id(resource_id: str) -> str:
-    """`meta:altId` of a registry `$id`: `https://ns.adobe.com/xdm/context/profile` ->
-    `_xdm.context.profile` (the same rule gives `_{tenant}.schemas.{hex}`)."""
-    path = resource_id.split("://", 1)[-1].split("/", 1)[-1]
-    return "_" + path.replace("/", ".")
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
-"""Helpers for the emulator's contract tests: resources provisioned directly through
-`Resources` (the Platform routes are tested apart), envelopes and valid records."""
+"""Helpers for the emulator's contract tests: resources provisioned directly in the emulator's
+`Resources` store (the Platform routes are tested apart), envelopes and valid records."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ from aep_emulator.resources import (
     Dataset,
     Flow,
     Schema,
+    SourceConnection,
+    TargetConnection,
 )
 from aep_emulator.state import EmulatorState
 from schemas.xdm.ids import (
@@ -66,47 +68,59 @@ def provision(
     dataflow, as init creates them."""
     resources = state.resources
     field_groups = [*BASE_FIELD_GROUP_IDS, EXTERNAL_SOURCE_AUDIT_ID]
-    schema = resources.create_schema(
-        title=f"Schema {name}",
-        class_id=PROFILE_CLASS_ID,
-        field_group_ids=field_groups,
-        # The raw registry document, as the Platform routes store it (Schema.body's contract).
-        body={
-            "title": f"Schema {name}",
-            "meta:class": PROFILE_CLASS_ID,
-            "allOf": [{"$ref": ref} for ref in (PROFILE_CLASS_ID, *field_groups)],
-            "meta:immutableTags": ["union"],
-        },
+    schema = resources.schemas.add(
+        Schema(
+            title=f"Schema {name}",
+            class_id=PROFILE_CLASS_ID,
+            field_group_ids=field_groups,
+            # The raw registry document, as the Platform routes store it (Schema.body's contract).
+            body={
+                "title": f"Schema {name}",
+                "meta:class": PROFILE_CLASS_ID,
+                "allOf": [{"$ref": ref} for ref in (PROFILE_CLASS_ID, *field_groups)],
+                "meta:immutableTags": ["union"],
+            },
+        )
     )
-    dataset = resources.create_dataset(
-        name=f"Dataset {name}",
-        schema_id=schema.id,
-        tags={"unifiedProfile": ["enabled:true"], "unifiedIdentity": ["enabled:true"]},
+    dataset = resources.datasets.add(
+        Dataset(
+            name=f"Dataset {name}",
+            schema_id=schema.id,
+            tags={"unifiedProfile": ["enabled:true"], "unifiedIdentity": ["enabled:true"]},
+        )
     )
-    connection = resources.create_connection(
-        name=f"Connection {name}",
-        connection_spec_id=HTTP_API_CONNECTION_SPEC,
-        auth_params={"dataType": "xdm", "authenticationRequired": authenticated},
-        ims_org=ORG,
+    connection = resources.connections.add(
+        Connection(
+            name=f"Connection {name}",
+            connection_spec_id=HTTP_API_CONNECTION_SPEC,
+            auth_params={"dataType": "xdm", "authenticationRequired": authenticated},
+            ims_org=ORG,
+        )
     )
     flow = None
     if flow_spec is not None:
-        source = resources.create_source_connection(
-            name="source",
-            base_connection_id=connection.id,
-            connection_spec_id=HTTP_API_CONNECTION_SPEC,
+        source = resources.source_connections.add(
+            SourceConnection(
+                name="source",
+                base_connection_id=connection.id,
+                connection_spec_id=HTTP_API_CONNECTION_SPEC,
+            )
         )
-        target = resources.create_target_connection(
-            name="target",
-            connection_spec_id=DATA_LAKE_TARGET_SPEC,
-            dataset_id=dataset.id,
-            schema_id=schema.id,
+        target = resources.target_connections.add(
+            TargetConnection(
+                name="target",
+                connection_spec_id=DATA_LAKE_TARGET_SPEC,
+                dataset_id=dataset.id,
+                schema_id=schema.id,
+            )
         )
-        flow = resources.create_flow(
-            name=f"Flow {name}",
-            flow_spec_id=flow_spec,
-            source_connection_ids=[source.id],
-            target_connection_ids=[target.id],
+        flow = resources.flows.add(
+            Flow(
+                name=f"Flow {name}",
+                flow_spec_id=flow_spec,
+                source_connection_ids=[source.id],
+                target_connection_ids=[target.id],
+            )
         )
     return Provisioned(schema=schema, dataset=dataset, connection=connection, flow=flow)
 

@@ -1,4 +1,4 @@
-"""The admin API exactly as design section 8 pins it."""
+"""The admin API exactly as docs/DESIGN.md §8 pins it."""
 
 from __future__ import annotations
 
@@ -153,7 +153,7 @@ def test_reset_clears_data_stats_faults_but_not_resources(emulator: Emulator) ->
     assert lines(emulator, "/_emulator/records") == []
     assert emulator.client.get("/_emulator/stats").json()["requests"]["total"] == 0
     assert emulator.client.get("/_emulator/faults").json()["latency_ms"] == 0
-    assert emulator.state.resources.dataset(p.dataset.id) is not None
+    assert emulator.state.resources.datasets.get(p.dataset.id) is not None
     assert (
         emulator.client.post(
             p.batch_path, json={"messages": [envelope(p, profile_record())]}, headers=p.flow_headers
@@ -165,9 +165,9 @@ def test_reset_clears_data_stats_faults_but_not_resources(emulator: Emulator) ->
 def test_reset_with_resources_clears_them_too(emulator: Emulator) -> None:
     p = provision(emulator.state)
     emulator.client.post("/_emulator/reset", json={"resources": True})
-    assert emulator.state.resources.dataset(p.dataset.id) is None
+    assert emulator.state.resources.datasets.get(p.dataset.id) is None
     assert emulator.state.resources.connection_by_inlet(p.inlet_id) is None
     assert emulator.client.post(p.batch_path, json={"messages": [{}]}).status_code == 404
     # Standard namespaces are not resources anyone created: they stay.
-    assert emulator.state.resources.namespace("Email") is not None
+    assert emulator.state.resources.namespaces.by_alias("Email") is not None
     assert emulator.client.post("/_emulator/reset", json={"resources": "yes"}).status_code == 400

@@ -1,4 +1,4 @@
-"""Every fault kind of design section 8, by scope; dropped and refused connections through a
+"""Every fault kind of docs/DESIGN.md §8, by scope; dropped and refused connections through a
 real server."""
 
 from __future__ import annotations

@@ -201,3 +201,53 @@ def test_profile_access_is_behind_the_gateway(make_emulator: EmulatorFactory) ->
     )
     assert answer.status_code == 403
     assert answer.json() == {"error_code": "403010", "message": "Oauth token is missing."}
+
+
+def test_bulk_read_answers_every_identity(emulator: Emulator) -> None:
+    p = provision(emulator.state)
+    messages = [envelope(p, profile_record("42")), envelope(p, profile_record("43"))]
+    emulator.client.post(p.batch_path, json={"messages": messages}, headers=p.flow_headers)
+    request = {
+        "schema": {"name": "_xdm.context.profile"},
+        "fields": ["person.name"],
+        "identities": [
+            {"entityId": "42", "entityIdNS": {"code": "CustomerId"}},
+            {"entityId": "43", "entityIdNS": {"code": "CustomerId"}},
+            {"entityId": "404", "entityIdNS": {"code": "CustomerId"}},
+        ],
+    }
+    answer = emulator.client.post(
+        "/data/core/ups/access/entities", json=request, headers=emulator.platform_headers()
+    )
+    assert answer.status_code == 200
+    entries = list(answer.json().values())
+    assert len(entries) == 3
+    assert entries[0]["entity"] == {"person": {"name": {"firstName": "Ada", "lastName": "Example"}}}
+    assert entries[0]["sources"] == [p.dataset.id]
+    # Reads name the default merge policy the Profile configuration lists.
+    policies = emulator.client.get(
+        "/data/core/ups/config/mergePolicies", headers=emulator.platform_headers()
+    ).json()["children"]
+    assert entries[0]["mergePolicy"] == {"id": policies[0]["id"]}
+    assert entries[1]["entity"]["person"]["name"]["firstName"] == "Ada"
+    assert entries[2] == {"entity": {}, "lastModifiedAt": "1970-01-01T00:00:00Z", "sources": [""]}
+    # The single read names the same entity id as the bulk read.
+    single = read(emulator, entityId="42", entityIdNS="CustomerId").json()
+    assert list(single) == [next(iter(answer.json()))]
+
+
+@pytest.mark.parametrize(
+    "request_body",
+    [
+        {"schema": {"name": "_xdm.context.profile"}},
+        {"schema": {"name": "_xdm.context.profile"}, "identities": [{"entityId": "1"}]},
+        {"schema": {"name": "_xdm.context.experienceevent"}, "identities": []},
+        [],
+    ],
+)
+def test_bulk_read_refuses_malformed_requests(emulator: Emulator, request_body: Any) -> None:
+    answer = emulator.client.post(
+        "/data/core/ups/access/entities", json=request_body, headers=emulator.platform_headers()
+    )
+    assert answer.status_code == 400
+    assert answer.json()["title"] == "BadRequestError"

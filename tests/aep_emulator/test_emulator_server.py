@@ -8,7 +8,7 @@ from starlette.testclient import TestClient
 
 from aep_emulator.app import build_app
 from aep_emulator.options import EmulatorOptions
-from aep_emulator.resources import HTTP_API_CONNECTION_SPEC
+from aep_emulator.resources import HTTP_API_CONNECTION_SPEC, Connection
 from aep_emulator.server import build_parser, options_from_args, options_to_argv, running_emulator
 from aep_emulator.state import EmulatorState
 from tests.aep_emulator.emulator_helpers import envelope, profile_record, provision
@@ -49,8 +49,8 @@ def test_running_in_a_thread_serves_every_area() -> None:
 def test_default_inlet_url_is_own_address() -> None:
     with running_emulator() as running:
         assert running.state is not None
-        connection = running.state.resources.create_connection(
-            name="c", connection_spec_id=HTTP_API_CONNECTION_SPEC, auth_params={}
+        connection = running.state.resources.connections.add(
+            Connection(name="c", connection_spec_id=HTTP_API_CONNECTION_SPEC, auth_params={})
         )
         assert connection.inlet_url == f"{running.url}/collection/{connection.inlet_id}"
 

@@ -1,4 +1,4 @@
-"""Catalog datasets (aep-api.md 4)."""
+"""Catalog datasets (docs/AEP.md §4)."""
 
 from __future__ import annotations
 
@@ -34,6 +34,19 @@ def test_create_answers_with_ref_and_lookup_shape(
     assert body["tags"]["unifiedProfile"] == ["enabled:true"]
     assert body["tags"]["unifiedIdentity"] == ["enabled:true"]
     assert body["files"] == f"@/dataSetFiles?dataSetId={dataset_id}"
+
+
+def test_dataset_classification(client: TestClient, headers: dict[str, str]) -> None:
+    """Profile schemas have the record behaviour; listed datasets carry the same object."""
+    schema = create_schema(client, headers)
+    dataset_id = create_dataset(client, headers, schema["$id"])
+    classification = {"dataBehavior": "record", "managedBy": "CUSTOMER"}
+    one = client.get(f"{DATASETS}/{dataset_id}", headers=headers).json()[dataset_id]
+    assert one["classification"] == classification
+    listed = client.get(DATASETS, headers=headers).json()
+    assert listed[dataset_id]["classification"] == classification
+    # The system tag naming its Query Service table.
+    assert one["tags"]["adobe/pqs/table"] == ["commerce_customer_profiles"]
 
 
 def test_profile_needs_union_schema(client: TestClient, headers: dict[str, str]) -> None:

@@ -1,4 +1,4 @@
-"""Schema Registry descriptors (aep-api.md 3.7)."""
+"""Schema Registry descriptors (docs/AEP.md §3.7)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Flow Service (aep-api.md 2.10, etag body 1.4)."""
+"""Flow Service (docs/AEP.md §2.10, etag body §1.4)."""
 
 from __future__ import annotations
 
@@ -124,10 +124,10 @@ def test_chain_and_flow_document(client: TestClient, headers: dict[str, str]) ->
 def test_flow_spec_is_recorded_for_the_inlet(client: TestClient, headers: dict[str, str]) -> None:
     resources = client.app.state.emulator.resources  # type: ignore[attr-defined]
     prep = chain(client, headers, DATA_PREP)
-    assert resources.flow(prep["flow"]["id"]).supports_operations is True
+    assert resources.flows.get(prep["flow"]["id"]).supports_operations is True
     client.post("/_emulator/reset", json={"resources": True})
     plain = chain(client, headers, PASSTHROUGH)
-    assert resources.flow(plain["flow"]["id"]).supports_operations is False
+    assert resources.flows.get(plain["flow"]["id"]).supports_operations is False
 
 
 @pytest.mark.parametrize(
@@ -254,3 +254,21 @@ def test_create_refusals(
     answer = client.post(f"{FS}{path}", json=body, headers=headers)
     assert answer.status_code == 400
     assert set(answer.json()) == {"errorMessage"}
+
+
+def test_connection_specs_list_and_lookup(client: TestClient, headers: dict[str, str]) -> None:
+    listed = client.get(f"{FS}/connectionSpecs", headers=headers)
+    assert listed.status_code == 200
+    by_name = {spec["name"]: spec for spec in listed.json()["items"]}
+    assert by_name["Streaming Connection"]["id"] == HTTP_API
+    assert by_name["Streaming Connection"]["providerId"] == "521eee4d-8cbe-4906-bb48-fb6bd4450033"
+    assert by_name["datalake"]["id"] == DATA_LAKE
+    found = client.get(
+        f"{FS}/connectionSpecs", params={"property": "name==datalake"}, headers=headers
+    ).json()["items"]
+    assert [spec["id"] for spec in found] == [DATA_LAKE]
+    one = client.get(f"{FS}/connectionSpecs/{HTTP_API}", headers=headers)
+    assert one.json()["items"][0]["name"] == "Streaming Connection"
+    missing = client.get(f"{FS}/connectionSpecs/nope", headers=headers)
+    assert missing.status_code == 404
+    assert "errorMessage" in missing.json()

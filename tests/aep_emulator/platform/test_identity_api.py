@@ -1,4 +1,4 @@
-"""Identity Service namespaces (aep-api.md 5.4)."""
+"""Identity Service namespaces (docs/AEP.md §5.4)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Gateway header checks on `/data/...` (aep-api.md 1.3, 1.4) and the writes counter."""
+"""Gateway header checks on `/data/...` (docs/AEP.md §1.3, §1.4) and the writes counter."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Schema Registry contract (aep-api.md 3.1-3.6, 3.8-3.10)."""
+"""Schema Registry contract (docs/AEP.md §3.1-§3.6, §3.8-§3.10)."""
 
 from __future__ import annotations
 

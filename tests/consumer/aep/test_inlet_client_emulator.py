@@ -21,6 +21,12 @@ from aep_emulator.resources import (
     DATA_LAKE_TARGET_SPEC,
     DATA_PREP_FLOW_SPEC,
     HTTP_API_CONNECTION_SPEC,
+    Connection,
+    Dataset,
+    Flow,
+    Schema,
+    SourceConnection,
+    TargetConnection,
 )
 from aep_emulator.server import running_emulator
 from aep_emulator.state import EmulatorState
@@ -55,39 +61,51 @@ class World:
         self.state = state
         self.base_url = base_url
         r = state.resources
-        self.schema = r.create_schema(
-            title="Commerce Customer Profile",
-            class_id=PROFILE_CLASS_ID,
-            field_group_ids=[*BASE_FIELD_GROUP_IDS, EXTERNAL_SOURCE_AUDIT_ID],
-            body={"meta:immutableTags": ["union"]},
+        self.schema = r.schemas.add(
+            Schema(
+                title="Commerce Customer Profile",
+                class_id=PROFILE_CLASS_ID,
+                field_group_ids=[*BASE_FIELD_GROUP_IDS, EXTERNAL_SOURCE_AUDIT_ID],
+                body={"meta:immutableTags": ["union"]},
+            )
         )
-        self.dataset = r.create_dataset(
-            name="Commerce Customer Profiles",
-            schema_id=self.schema.id,
-            tags={"unifiedProfile": ["enabled:true"], "unifiedIdentity": ["enabled:true"]},
+        self.dataset = r.datasets.add(
+            Dataset(
+                name="Commerce Customer Profiles",
+                schema_id=self.schema.id,
+                tags={"unifiedProfile": ["enabled:true"], "unifiedIdentity": ["enabled:true"]},
+            )
         )
-        self.connection = r.create_connection(
-            name="commerce-profile-sync",
-            connection_spec_id=HTTP_API_CONNECTION_SPEC,
-            auth_params={"dataType": "xdm", "authenticationRequired": authenticated},
-            ims_org=ORG,
+        self.connection = r.connections.add(
+            Connection(
+                name="commerce-profile-sync",
+                connection_spec_id=HTTP_API_CONNECTION_SPEC,
+                auth_params={"dataType": "xdm", "authenticationRequired": authenticated},
+                ims_org=ORG,
+            )
         )
-        source = r.create_source_connection(
-            name="s",
-            base_connection_id=self.connection.id,
-            connection_spec_id=HTTP_API_CONNECTION_SPEC,
+        source = r.source_connections.add(
+            SourceConnection(
+                name="s",
+                base_connection_id=self.connection.id,
+                connection_spec_id=HTTP_API_CONNECTION_SPEC,
+            )
         )
-        target = r.create_target_connection(
-            name="t",
-            connection_spec_id=DATA_LAKE_TARGET_SPEC,
-            dataset_id=self.dataset.id,
-            schema_id=self.schema.id,
+        target = r.target_connections.add(
+            TargetConnection(
+                name="t",
+                connection_spec_id=DATA_LAKE_TARGET_SPEC,
+                dataset_id=self.dataset.id,
+                schema_id=self.schema.id,
+            )
         )
-        self.flow = r.create_flow(
-            name="commerce-profile-sync",
-            flow_spec_id=DATA_PREP_FLOW_SPEC,
-            source_connection_ids=[source.id],
-            target_connection_ids=[target.id],
+        self.flow = r.flows.add(
+            Flow(
+                name="commerce-profile-sync",
+                flow_spec_id=DATA_PREP_FLOW_SPEC,
+                source_connection_ids=[source.id],
+                target_connection_ids=[target.id],
+            )
         )
 
     @property
