@@ -7,7 +7,8 @@ producer's own retries stops the consumer (`DeadLetterWriteFailed`): nothing pas
 
 A copy too large for the producer's `message.max.bytes` or the topic's `max.message.bytes` is
 written again without its value, marked by `profile_sync.value.omitted` (the value's size): one
-record must not stop the consumer at every restart. Any other produce error is a failed write.
+record must not stop the consumer at every restart. The broker refuses whole batches, so a copy
+batched with a too large one loses its value too. Any other produce error is a failed write.
 """
 
 from __future__ import annotations
@@ -149,16 +150,16 @@ class DeadLetterProducer:
         self._accounted = accounted
         self._metrics = metrics
         self._clock = clock
-        # (record, reason, whether its copy goes without the value)
-        self._backlog: deque[tuple[SourceRecord, DeadLetter, bool]] = deque()
+        # (record, reason, tries without the value: 0 for the whole copy)
+        self._backlog: deque[tuple[SourceRecord, DeadLetter, int]] = deque()
         self._unacknowledged = 0
         self._failure: DeadLetterWriteFailed | None = None
 
     def dead_letter(self, record: SourceRecord, reason: DeadLetter) -> None:
         if self._guard is not None:
             self._guard.dead_letter(record)  # raises (exit 4) instead of writing when tripped
-        if self._backlog or not self._produce(record, reason, omit_value=False):
-            self._backlog.append((record, reason, False))
+        if self._backlog or not self._produce(record, reason, 0):
+            self._backlog.append((record, reason, 0))
         self.raise_failure()
 
     def pending(self) -> int:
@@ -168,8 +169,8 @@ class DeadLetterProducer:
     def poll(self) -> None:
         self._producer.poll(0)
         while self._backlog:
-            record, reason, omit_value = self._backlog[0]
-            if not self._produce(record, reason, omit_value=omit_value):
+            record, reason, tries = self._backlog[0]
+            if not self._produce(record, reason, tries):
                 break
             self._backlog.popleft()
         self.raise_failure()
@@ -188,37 +189,45 @@ class DeadLetterProducer:
     def close(self) -> None:
         self._producer.flush(0)
 
-    def _produce(self, record: SourceRecord, reason: DeadLetter, *, omit_value: bool) -> bool:
-        """Hand one copy to the producer; False when its queue is full (retry from poll)."""
-        omitted = len(record.value or b"") if omit_value else None
+    def _produce(self, record: SourceRecord, reason: DeadLetter, tries: int) -> bool:
+        """Hand one copy to the producer, without the value from the first try on (`tries`);
+        False when the producer's queue is full (retried from poll)."""
+        omit = tries > 0 and bool(record.value)
         try:
             self._producer.produce(
                 self._topic,
                 key=record.key,
-                value=None if omit_value else record.value,
-                headers=dead_letter_headers(record, reason, self._clock(), value_omitted=omitted),
-                on_delivery=functools.partial(self._delivered, record, reason, omit_value),
+                value=None if omit else record.value,
+                headers=dead_letter_headers(
+                    record,
+                    reason,
+                    self._clock(),
+                    value_omitted=len(record.value or b"") if omit else None,
+                ),
+                on_delivery=functools.partial(self._delivered, record, reason, tries),
             )
         except BufferError:
             return False  # the producer's queue is full: retried from poll()
         except KafkaException as exc:
             error = exc.args[0] if exc.args else exc
-            if _too_large(error) and not omit_value and record.value:
-                return self._produce(record, reason, omit_value=True)
+            if _too_large(error) and tries == 0 and record.value:
+                return self._produce(record, reason, 1)
             self._fail(record, error, "was refused by the producer")
             return True  # never written, never accounted: nothing past it is committed
         self._unacknowledged += 1
         return True
 
     def _delivered(
-        self, record: SourceRecord, reason: DeadLetter, omitted: bool, error: Any, _msg: Any
+        self, record: SourceRecord, reason: DeadLetter, tries: int, error: Any, _msg: Any
     ) -> None:
         self._unacknowledged -= 1
         if error is not None:
-            if _too_large(error) and not omitted and record.value and self._failure is None:
-                # The topic's max.message.bytes is below the producer's message.max.bytes.
-                if not self._produce(record, reason, omit_value=True):
-                    self._backlog.appendleft((record, reason, True))
+            if _too_large(error) and tries < _SIZE_TRIES and self._failure is None:
+                # The topic's max.message.bytes is below the producer's message.max.bytes. The
+                # broker refuses a whole batch: a copy may have been refused for a batch-mate's
+                # size, so a copy without its value is tried again a few times.
+                if not self._produce(record, reason, tries + 1):
+                    self._backlog.appendleft((record, reason, tries + 1))
                 return
             self._fail(record, error, "failed after the producer's retries")
             return
@@ -240,6 +249,10 @@ class DeadLetterProducer:
                 f"committing past {record.topic}[{record.partition}]@{record.offset}",
                 DLQ_WRITE_FAILED_EXIT,
             )
+
+
+# Tries of a copy without its value after the topic refused it as too large.
+_SIZE_TRIES: Final = 3
 
 
 def _too_large(error: Any) -> bool:

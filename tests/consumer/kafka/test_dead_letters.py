@@ -209,13 +209,33 @@ def test_a_copy_the_topic_refuses_as_too_large_is_written_again_without_its_valu
     assert accounted.offsets == [1]
 
 
+def test_a_copy_refused_for_a_batch_mates_size_is_tried_again() -> None:
+    # The broker refuses a whole batch: the small copy was refused with the big one.
+    producer = FakeProducer()
+    accounted = Collector()
+    sink = DeadLetterProducer(producer, "t.dlq", accounted, Metrics())
+    sink.dead_letter(make_record(1, value=b"v" * 3000), EMPTY)
+    sink.dead_letter(make_record(2, value=b"small"), EMPTY)
+    producer.ack(error=KafkaError(KafkaError.MSG_SIZE_TOO_LARGE))
+    producer.ack(error=KafkaError(KafkaError.MSG_SIZE_TOO_LARGE))
+    producer.ack(error=KafkaError(KafkaError.MSG_SIZE_TOO_LARGE))  # 1 again, with 2
+    producer.ack()  # 2 without its value
+    producer.ack()  # 1 without its value
+    sink.poll()
+    assert sorted(accounted.offsets) == [1, 2]
+    assert [_headers(p).get(H_VALUE_OMITTED) for p in producer.produced] == [
+        None, None, b"3000", b"5", b"3000"
+    ]  # fmt: skip
+
+
 def test_a_copy_too_large_even_without_its_value_stops_without_accounting() -> None:
     producer = FakeProducer()
     accounted = Collector()
     sink = DeadLetterProducer(producer, "t.dlq", accounted, Metrics())
     sink.dead_letter(make_record(1, value=b"v" * 3000), EMPTY)
-    producer.ack(error=KafkaError(KafkaError.MSG_SIZE_TOO_LARGE))
-    producer.ack(error=KafkaError(KafkaError.MSG_SIZE_TOO_LARGE))
+    for _ in range(4):  # the whole copy, then three tries without the value
+        producer.ack(error=KafkaError(KafkaError.MSG_SIZE_TOO_LARGE))
+    assert len(producer.produced) == 4
     with pytest.raises(DeadLetterWriteFailed):
         sink.poll()
     assert accounted.records == []
