@@ -12,6 +12,7 @@ root models at the end carry `hide_input_in_errors` (a TypedDict's own config ca
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated, Final, Literal, NotRequired
 
 from pydantic import ConfigDict, Field, RootModel, StrictBool
@@ -30,10 +31,13 @@ AVRO_NAMESPACE: Final = "commerce.customer.v1"
 # Commerce ids are unsigned auto-increment keys; Avro `long` bounds them above.
 EntityId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 SmallId = Annotated[int, Field(ge=0, le=2**31 - 1)]
-# The length bound makes pydantic-core read the text as Unicode, which refuses lone surrogates
-# (text no UTF-8 JSON can carry, so a record holding one could never be sent); a longer field
-# would not fit AEP's 100 KB record anyway.
-Text = Annotated[str, Field(max_length=65_536)]
+# A length bound makes pydantic-core read the text as Unicode, which refuses lone surrogates
+# (text no UTF-8 JSON can carry, so a record holding one could never be sent). The bound itself
+# never binds: how long a text may be is for the record size check to say (AEP's 100 KB per
+# record, `validate.record_too_large`), since the same text can fit in one record and not in one
+# that carries more.
+_NO_LENGTH_LIMIT: Final = sys.maxsize
+Text = Annotated[str, Field(max_length=_NO_LENGTH_LIMIT)]
 
 
 class CommerceScope(TypedDict):
@@ -85,7 +89,7 @@ class Customer(TypedDict):
 class CustomerUpserted(TypedDict):
     """`CustomerCreated` and `CustomerUpdated`: both carry the whole customer snapshot."""
 
-    event_id: Annotated[str, Field(min_length=1, max_length=65_536)]
+    event_id: Annotated[str, Field(min_length=1, max_length=_NO_LENGTH_LIMIT)]
     event_time: Timestamp
     source: Text
     scope: CommerceScope
@@ -93,7 +97,7 @@ class CustomerUpserted(TypedDict):
 
 
 class CustomerDeleted(TypedDict):
-    event_id: Annotated[str, Field(min_length=1, max_length=65_536)]
+    event_id: Annotated[str, Field(min_length=1, max_length=_NO_LENGTH_LIMIT)]
     event_time: Timestamp
     source: Text
     scope: CommerceScope

@@ -24,7 +24,10 @@ ERROR_CLASSES: Final[dict[str, str]] = {
     "decode.unknown_fingerprint": "no known writer schema has the single-object fingerprint",
     "decode.unknown_schema_id": "the Schema Registry does not know the Confluent schema id (404)",
     "decode.no_schema_registry": "a Confluent-framed value arrived but no Schema Registry is set",
-    "decode.invalid_schema": "the registry's schema for the id is not a usable Avro schema",
+    "decode.invalid_schema": (
+        "the registry's schema for the id is not a usable Avro schema (not Avro, uses references, "
+        "or has an array whose items take no bytes)"
+    ),
     "decode.unknown_record_type": "the writer schema's record is not one of the contract's types",
     "decode.schema_mismatch": "the writer schema cannot be resolved against the reader schema",
     "decode.malformed_body": "the Avro body does not decode with its writer schema",

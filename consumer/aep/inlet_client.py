@@ -36,6 +36,7 @@ from consumer.aep.protocol import (
     SendResult,
     SplitRequest,
 )
+from consumer.aep.refusals import refusal_detail
 from consumer.aep.scrub import scrub
 from consumer.config.settings import DeliverySettings, variable
 
@@ -291,12 +292,9 @@ class HttpInletSender:
                     f"{scrub(_DCS_PREFIX.sub('', text), max_bytes=512)}): "
                     f"check {', '.join(settings)}"
                 )
+            # AEP's free text quotes the record's values: none of it is kept.
             outcomes.append(
-                Rejected(
-                    record.key,
-                    entry_status,
-                    {"status": entry_status, "xactionId": xaction_id, "message": scrub(text)},
-                )
+                Rejected(record.key, entry_status, refusal_detail(entry_status, xaction_id, text))
             )
         if self._mismatched:
             self._mismatched.pop(_identity(records), None)

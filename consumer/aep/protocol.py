@@ -52,7 +52,7 @@ class RetryMessage:
 class Rejected:
     key: object
     status: int
-    detail: dict[str, object]  # scrubbed AEP message, xactionId
+    detail: dict[str, object]  # status, xactionId, AEP error code and keyword (refusals.py)
 
 
 MessageOutcome = Accepted | RetryMessage | Rejected

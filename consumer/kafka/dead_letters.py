@@ -4,6 +4,11 @@ Key, value and original headers are copied unchanged, first; then the Kafka Conn
 headers and the service's own. A record is accounted for only when its dead-letter write is
 acknowledged, so no commit can cover an unacknowledged write. A write that still fails after the
 producer's own retries stops the consumer (`DeadLetterWriteFailed`): nothing past it is committed.
+
+A copy too large for the producer's `message.max.bytes` or the topic's `max.message.bytes` is
+written again without its value, marked by `profile_sync.value.omitted` (the value's size): one
+record must not stop the consumer at every restart. The broker refuses whole batches, so a copy
+batched with a too large one loses its value too. Any other produce error is a failed write.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from typing import Any, Final, Protocol
 
 import orjson
 import structlog
+from confluent_kafka import KafkaError, KafkaException
 from opentelemetry import propagate
 
 from consumer.aep.scrub import scrub
@@ -45,6 +51,7 @@ H_FAILED_AT: Final = "profile_sync.failed_at"
 H_EVENT_TYPE: Final = "profile_sync.event_type"
 H_CUSTOMER_ID: Final = "profile_sync.customer_id"
 H_TRACEPARENT: Final = "profile_sync.traceparent"
+H_VALUE_OMITTED: Final = "profile_sync.value.omitted"
 
 
 def format_time(moment: datetime) -> str:
@@ -73,9 +80,14 @@ def _scrub_detail(value: Any) -> Any:
 
 
 def dead_letter_headers(
-    record: SourceRecord, reason: DeadLetter, failed_at: datetime
+    record: SourceRecord,
+    reason: DeadLetter,
+    failed_at: datetime,
+    *,
+    value_omitted: int | None = None,
 ) -> list[Header]:
-    """All headers of the dead-letter copy of `record`, original ones first, in order."""
+    """All headers of the dead-letter copy of `record`, original ones first, in order.
+    `value_omitted`: the size of the value the copy goes without (too large to write)."""
     headers: list[Header] = list(record.headers or ())
     ours: list[tuple[str, str]] = [
         (H_TOPIC, record.topic),
@@ -97,6 +109,8 @@ def dead_letter_headers(
     propagate.inject(carrier)
     if "traceparent" in carrier:
         ours.append((H_TRACEPARENT, carrier["traceparent"]))
+    if value_omitted is not None:
+        ours.append((H_VALUE_OMITTED, str(value_omitted)))
     headers.extend((name, value.encode()) for name, value in ours)
     return headers
 
@@ -136,15 +150,17 @@ class DeadLetterProducer:
         self._accounted = accounted
         self._metrics = metrics
         self._clock = clock
-        self._backlog: deque[tuple[SourceRecord, DeadLetter]] = deque()
+        # (record, reason, tries without the value: 0 for the whole copy)
+        self._backlog: deque[tuple[SourceRecord, DeadLetter, int]] = deque()
         self._unacknowledged = 0
         self._failure: DeadLetterWriteFailed | None = None
 
     def dead_letter(self, record: SourceRecord, reason: DeadLetter) -> None:
         if self._guard is not None:
             self._guard.dead_letter(record)  # raises (exit 4) instead of writing when tripped
-        if self._backlog or not self._produce(record, reason):
-            self._backlog.append((record, reason))
+        if self._backlog or not self._produce(record, reason, 0):
+            self._backlog.append((record, reason, 0))
+        self.raise_failure()
 
     def pending(self) -> int:
         """Writes not yet acknowledged (or not yet handed to the producer)."""
@@ -152,7 +168,10 @@ class DeadLetterProducer:
 
     def poll(self) -> None:
         self._producer.poll(0)
-        while self._backlog and self._produce(*self._backlog[0]):
+        while self._backlog:
+            record, reason, tries = self._backlog[0]
+            if not self._produce(record, reason, tries):
+                break
             self._backlog.popleft()
         self.raise_failure()
 
@@ -170,38 +189,71 @@ class DeadLetterProducer:
     def close(self) -> None:
         self._producer.flush(0)
 
-    def _produce(self, record: SourceRecord, reason: DeadLetter) -> bool:
+    def _produce(self, record: SourceRecord, reason: DeadLetter, tries: int) -> bool:
+        """Hand one copy to the producer, without the value from the first try on (`tries`);
+        False when the producer's queue is full (retried from poll)."""
+        omit = tries > 0 and bool(record.value)
         try:
             self._producer.produce(
                 self._topic,
                 key=record.key,
-                value=record.value,
-                headers=dead_letter_headers(record, reason, self._clock()),
-                on_delivery=functools.partial(self._delivered, record, reason),
+                value=None if omit else record.value,
+                headers=dead_letter_headers(
+                    record,
+                    reason,
+                    self._clock(),
+                    value_omitted=len(record.value or b"") if omit else None,
+                ),
+                on_delivery=functools.partial(self._delivered, record, reason, tries),
             )
         except BufferError:
             return False  # the producer's queue is full: retried from poll()
+        except KafkaException as exc:
+            error = exc.args[0] if exc.args else exc
+            if _too_large(error) and tries == 0 and record.value:
+                return self._produce(record, reason, 1)
+            self._fail(record, error, "was refused by the producer")
+            return True  # never written, never accounted: nothing past it is committed
         self._unacknowledged += 1
         return True
 
-    def _delivered(self, record: SourceRecord, reason: DeadLetter, error: Any, _msg: Any) -> None:
+    def _delivered(
+        self, record: SourceRecord, reason: DeadLetter, tries: int, error: Any, _msg: Any
+    ) -> None:
         self._unacknowledged -= 1
         if error is not None:
-            _log.error(
-                "dead_letter_write_failed",
-                partition=record.partition,
-                offset=record.offset,
-                kafka_error=str(error),
-            )
-            if self._failure is None:
-                self._failure = DeadLetterWriteFailed(
-                    f"dead-letter write to {self._topic} failed after the producer's retries "
-                    f"({error}); stopping without committing past "
-                    f"{record.topic}[{record.partition}]@{record.offset}",
-                    DLQ_WRITE_FAILED_EXIT,
-                )
+            if _too_large(error) and tries < _SIZE_TRIES and self._failure is None:
+                # The topic's max.message.bytes is below the producer's message.max.bytes. The
+                # broker refuses a whole batch: a copy may have been refused for a batch-mate's
+                # size, so a copy without its value is tried again a few times.
+                if not self._produce(record, reason, tries + 1):
+                    self._backlog.appendleft((record, reason, tries + 1))
+                return
+            self._fail(record, error, "failed after the producer's retries")
             return
         if self._failure is not None:
             return  # stopping: nothing past the failed write may be accounted for
         self._metrics.dead_letter(reason.error_class, reason.stage)
         self._accounted.submit(record)
+
+    def _fail(self, record: SourceRecord, error: Any, how: str) -> None:
+        _log.error(
+            "dead_letter_write_failed",
+            partition=record.partition,
+            offset=record.offset,
+            kafka_error=str(error),
+        )
+        if self._failure is None:
+            self._failure = DeadLetterWriteFailed(
+                f"dead-letter write to {self._topic} {how} ({error}); stopping without "
+                f"committing past {record.topic}[{record.partition}]@{record.offset}",
+                DLQ_WRITE_FAILED_EXIT,
+            )
+
+
+# Tries of a copy without its value after the topic refused it as too large.
+_SIZE_TRIES: Final = 3
+
+
+def _too_large(error: Any) -> bool:
+    return isinstance(error, KafkaError) and error.code() == KafkaError.MSG_SIZE_TOO_LARGE

@@ -23,6 +23,7 @@ from schemas.avro.framing import CONFLUENT_HEADER_SIZE, SINGLE_OBJECT_HEADER_SIZ
 from schemas.avro.registry import WriterSchemaRegistry
 from schemas.avro.resolution import Patch, compile_patch
 from schemas.avro.writer_schema import WriterSchema, millis_schema, parse_writer_schema
+from schemas.avro.zero_width import ZeroWidthItemsError
 
 WireFormat = Literal["single-object", "confluent"]
 
@@ -89,7 +90,7 @@ class EventDecoder:
         if not value:
             raise DecodeError(errors.EMPTY_VALUE, "the value is empty")
         first = value[0]
-        if first == _SINGLE_OBJECT_FIRST and len(value) > 1 and value[1] == _SINGLE_OBJECT_SECOND:
+        if first == _SINGLE_OBJECT_FIRST and (len(value) == 1 or value[1] == _SINGLE_OBJECT_SECOND):
             if len(value) < SINGLE_OBJECT_HEADER_SIZE:
                 raise DecodeError(errors.TRUNCATED, "single-object value ends inside its header")
             fingerprint = value[2:SINGLE_OBJECT_HEADER_SIZE]
@@ -105,7 +106,7 @@ class EventDecoder:
             return DecodedEvent(
                 plan.record_type, _read(plan, value, CONFLUENT_HEADER_SIZE), "confluent"
             )
-        raise DecodeError(errors.UNKNOWN_MAGIC, f"the value starts with byte 0x{first:02x}")
+        raise DecodeError(errors.UNKNOWN_MAGIC, _unknown_magic(value))
 
     def _plan_for_fingerprint(self, fingerprint: bytes) -> _Plan:
         writer = self._registry.by_fingerprint(fingerprint)
@@ -177,6 +178,12 @@ def _registry_writer(registry: WriterSchemaRegistry, found: RegisteredSchema) ->
         raise DecodeError(errors.INVALID_SCHEMA, f"schema id {schema_id} uses schema references")
     try:
         parsed = parse_writer_schema(found.schema, origin=f"registry id {schema_id}")
+    except ZeroWidthItemsError as exc:
+        raise DecodeError(
+            errors.INVALID_SCHEMA,
+            f"schema id {schema_id} is refused: {exc} (a few bytes could make the reader "
+            "allocate without bound)",
+        ) from None
     except Exception:
         raise DecodeError(
             errors.INVALID_SCHEMA, f"schema id {schema_id} is not a valid Avro schema"
@@ -203,7 +210,13 @@ def _read(plan: _Plan, value: bytes, offset: int) -> dict[str, Any]:
     stream.seek(offset)
     try:
         datum = schemaless_reader(stream, plan.writer, plan.reader)
-    except EOFError:
+    except (EOFError, IndexError) as exc:
+        if not _ran_out(plan, value, offset, exc, stream.tell()):
+            raise DecodeError(
+                errors.MALFORMED_BODY,
+                f"body does not decode with {plan.label} ({type(exc).__name__})",
+                record_type=plan.record_type,
+            ) from None
         raise DecodeError(
             errors.TRUNCATED,
             f"body ends before the record of {plan.label}",
@@ -233,3 +246,58 @@ def _read(plan: _Plan, value: bytes, offset: int) -> dict[str, Any]:
     if plan.patch is not None:
         plan.patch(datum)
     return datum
+
+
+def _unknown_magic(value: bytes) -> str:
+    # Both bytes are named: `c3 02` is not single-object framing, although it starts like it.
+    start = " ".join(f"0x{byte:02x}" for byte in value[:2])
+    noun = "byte" if len(value) == 1 else "bytes"
+    return (
+        f"the value starts with {noun} {start}, neither single-object (0xc3 0x01) "
+        "nor Confluent (0x00) framing"
+    )
+
+
+_MAX_VARINT_BYTES: Final = 10
+
+
+class _ReadLog(BytesIO):
+    """A stream that remembers how its reading ended: whether the last read came up short, and
+    how many single bytes read just before it announced that another byte follows."""
+
+    def __init__(self, value: bytes) -> None:
+        super().__init__(value)
+        self.came_up_short = False
+        self.continued = 0
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        chunk = super().read(size)
+        self.came_up_short = size is not None and len(chunk) < size
+        if size == 1 and chunk and chunk[0] >= 0x80:
+            self.continued += 1
+        elif chunk:
+            self.continued = 0
+        return chunk
+
+
+def _ran_out(plan: _Plan, value: bytes, offset: int, exc: Exception, position: int) -> bool:
+    """Whether the reader failed because `value` ended, rather than on a byte it holds.
+
+    fastavro raises EOFError when a value ends inside a string, bytes or fixed, but IndexError
+    both when it ends inside a variable-length integer and for an enum symbol or union branch
+    index out of range. The value is read again through a stream that tells them apart: it
+    ran out if the last read came up short, within a variable-length integer that could still
+    end (no long takes more than ten bytes)."""
+    if isinstance(exc, EOFError):
+        return True
+    if position < len(value):
+        return False
+    stream = _ReadLog(value)
+    stream.seek(offset)
+    try:
+        schemaless_reader(stream, plan.writer, plan.reader)
+    except IndexError:
+        return stream.came_up_short and stream.continued < _MAX_VARINT_BYTES
+    except Exception:
+        return False
+    return False

@@ -11,6 +11,7 @@ from fastavro import parse_schema
 
 from schemas.avro.fingerprint import canonical_form, fingerprint_of_form
 from schemas.avro.record_types import short_name
+from schemas.avro.zero_width import check_no_zero_width_items
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -37,11 +38,13 @@ def parse_writer_schema(text: str, *, origin: str, version: int | None = None) -
     """Parse a schema document (self-contained: every named type defined in it).
 
     Raises ValueError (or fastavro's SchemaParseException, a subclass of Exception) when the text
-    is not JSON or not a valid Avro schema.
+    is not JSON or not a valid Avro schema, and ZeroWidthItemsError (a ValueError) when an array
+    of it has items that take no bytes: a reader could be made to allocate without bound.
     """
     document = json.loads(text)
     # The parsed form carries fastavro's marker, so readers and writers never parse it again.
     parsed = parse_schema(document)
+    check_no_zero_width_items(parsed)
     form = canonical_form(parsed)
     name = _top_level_name(parsed)
     return WriterSchema(

@@ -215,11 +215,8 @@ def test_docs_shape_status_code_without_xaction_id() -> None:
     assert first == Accepted(("k", 0), "1565638336649:1750:244:0")
     assert isinstance(second, Rejected)
     assert second.status == 400
-    assert second.detail == {
-        "status": 400,
-        "xactionId": None,
-        "message": "string [redacted] is not a valid email",
-    }
+    # Only what is not AEP's free text: no xactionId in this shape, the keyword from the wording.
+    assert second.detail == {"status": 400, "keyword": "format"}
     assert third == Accepted(("k", 2), "1565638336649:1750:244:2")
 
 
@@ -249,15 +246,9 @@ def test_each_entry_classified() -> None:
     assert o[4] == Rejected(
         ("k", 4),
         400,
-        {
-            "status": 400,
-            "xactionId": x + "4",
-            "message": "extraneous key [redacted] is not permitted",
-        },
+        {"status": 400, "xactionId": x + "4", "keyword": "additionalProperties"},
     )
-    assert o[5] == Rejected(
-        ("k", 5), 422, {"status": 422, "xactionId": x + "5", "message": "value [redacted] rejected"}
-    )
+    assert o[5] == Rejected(("k", 5), 422, {"status": 422, "xactionId": x + "5"})
     assert isinstance(o[6], Rejected)
     assert o[6].status == 413
     assert o[7] == Accepted(("k", 7), x + "7")

@@ -109,7 +109,7 @@ def test_decode_error_class_is_produced(tmp_path: Path, error_class: str) -> Non
     ("value", "error_class"),
     [
         (None, "decode.empty_value"),
-        (b"\xc3", "decode.unknown_magic"),
+        (b"\xc3", "decode.truncated"),
         (b"\xc3\x02" + bytes(8), "decode.unknown_magic"),
         (b"\xc3\x01" + bytes(7), "decode.truncated"),
         (b"\x00\x00\x00\x01", "decode.truncated"),
