@@ -1,7 +1,7 @@
 """Commerce customer events -> XDM Individual Profile records: pure functions and models."""
 
 from mappers.mapper import Mapper
-from mappers.options import DEFAULT_GENDER_MAP, MapperOptions, mapper_options_from
+from mappers.options import DEFAULT_GENDER_MAP, MapperOptions, gender_map_by_id
 from mappers.results import Delete, MapFailure, MapResult, OrderingKey, Upsert
 
 __all__ = [
@@ -13,5 +13,5 @@ __all__ = [
     "MapperOptions",
     "OrderingKey",
     "Upsert",
-    "mapper_options_from",
+    "gender_map_by_id",
 ]

@@ -16,11 +16,9 @@ from urllib.parse import quote
 import orjson
 
 from consumer.aep.platform_http import PlatformError, PlatformHttp
+from schemas.flow_specs import DATA_LAKE_TARGET_SPEC, DATA_PREP_FLOW_SPEC, HTTP_API_CONNECTION_SPEC
 
 __all__ = [
-    "DATA_LAKE_TARGET_SPEC",
-    "DATA_PREP_FLOW_SPEC",
-    "HTTP_API_CONNECTION_SPEC",
     "UNION_TAG",
     "XDM_FULL_CONTENT_TYPE",
     "ConnectionInfo",
@@ -46,13 +44,6 @@ ACCEPT_RAW: Final = "application/vnd.adobe.xed+json; version=1"
 XDM_FULL_CONTENT_TYPE: Final = "application/vnd.adobe.xed-full+json;version=1"
 JSON_PATCH: Final = "application/json-patch+json"
 
-# Flow Service specs (docs/AEP.md §2.10).
-HTTP_API_CONNECTION_SPEC: Final = "bc7b00d6-623a-4dfc-9fdb-f1240aeadaeb"
-DATA_LAKE_TARGET_SPEC: Final = "c604ff05-7f1a-43c0-8e18-33bf874cb11c"
-# The dataflow spec "with Data Prep": the only route that honours `header.operations`, which
-# the service needs for deletes (docs/AEP.md §2.9 "use Data Prep upserts via an HTTP API source
-# dataflow", 2.10 flow spec table; docs/DESIGN.md §6 "Deletes").
-DATA_PREP_FLOW_SPEC: Final = "c1a19761-d2c7-4702-b9fa-fe91f0613e81"
 UNION_TAG: Final = "union"
 
 

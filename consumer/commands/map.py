@@ -21,11 +21,10 @@ import orjson
 from consumer.config import exit_codes
 from mappers import Delete, MapFailure, Mapper, MapperOptions, Upsert
 from mappers import notes as map_notes
+from schemas.error_classes import RECORD_TOO_LARGE, SCHEMA_VIOLATION
 from schemas.limits import RECORD_LIMIT, entity_size
 from schemas.xdm import Validator, compile_validator
 
-SCHEMA_VIOLATION: Final = "validate.schema_violation"
-RECORD_TOO_LARGE: Final = "validate.record_too_large"
 _BOM: Final = "\ufeff"
 
 

@@ -7,9 +7,8 @@ refuses to take it with :class:`MessageRejected` so that the source keeps it and
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
 
-Stage = Literal["decode", "map", "validate", "deliver"]
+from schemas.error_classes import Stage
 
 
 class MessageRejected(Exception):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from consumer.config import exit_codes
 from consumer.config.settings import XdmSettings
 from consumer.provisioning.desired import PROFILE_TAGS
+from schemas.flow_specs import DATA_PREP_FLOW_SPEC
 from schemas.xdm import (
     EXTERNAL_SOURCE_AUDIT_ID,
     PERSONAL_CONTACT_DETAILS_ID,
@@ -85,7 +86,7 @@ def test_empty_sandbox_gets_everything_in_one_run(aep: Aep) -> None:
         assert connection.authentication_required
         flow = client.get_flow(known.flow_id)
         assert flow is not None
-        assert flow.spec_id == "c1a19761-d2c7-4702-b9fa-fe91f0613e81"
+        assert flow.spec_id == DATA_PREP_FLOW_SPEC
 
 
 def test_second_run_reports_no_change_and_writes_nothing(aep: Aep) -> None:
