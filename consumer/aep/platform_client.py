@@ -358,12 +358,6 @@ class PlatformClient:
         items = body.items() if isinstance(body, Mapping) else []
         return [_dataset_info(str(k), v) for k, v in items if isinstance(v, Mapping)]
 
-    def get_dataset(self, dataset_id: str) -> DatasetInfo | None:
-        body = self._json("GET", f"{CATALOG}/dataSets/{_quote(dataset_id)}", allow_404=True)
-        if not isinstance(body, Mapping) or dataset_id not in body:
-            return None
-        return _dataset_info(dataset_id, body[dataset_id])
-
     def create_dataset(
         self, name: str, description: str, schema_id: str, tags: Mapping[str, list[str]]
     ) -> str:

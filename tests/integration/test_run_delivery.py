@@ -1,4 +1,4 @@
-"""Issue 8's delivery scenarios, against the real broker and the emulator."""
+"""Delivery scenarios, against the real broker and the emulator."""
 
 from __future__ import annotations
 

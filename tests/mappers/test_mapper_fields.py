@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from mappers import Delete, MapFailure, Mapper, MapperOptions, Upsert
-from mappers.xdm_record import DeleteRecordModel, check_profile_record
 from schemas.xdm import XdmOptions
 from tests.mappers.inputs import EVENT_ID, address, customer, delete_event, upsert_event
+from tests.mappers.record_models import DeleteRecordModel, check_profile_record
 
 MAPPER = Mapper()
 

@@ -76,8 +76,8 @@ def test_empty_sandbox_gets_everything_in_one_run(aep: Aep) -> None:
         assert schema is not None
         assert schema.union
         assert [schema.class_id, *schema.field_group_ids] == wanted_ids()
-        dataset = client.get_dataset(known.dataset_id)
-        assert dataset is not None
+        [dataset] = client.find_datasets(DATASET)
+        assert dataset.id == known.dataset_id
         assert dataset.schema_id == known.schema_id
         assert all(dataset.tag_enabled(tag) for tag in PROFILE_TAGS)
         namespace = next(n for n in client.list_namespaces() if n.code == "CustomerId")
@@ -136,8 +136,8 @@ def test_dataset_without_the_profile_tag_is_tagged(aep: Aep) -> None:
         client.create_namespace("CustomerId", "Commerce Customer ID", "CROSS_DEVICE", "")
     plan_then_apply(aep, [("enable", "dataset_tag", f"{DATASET}: unifiedProfile"), *EVERYTHING[3:]])
     with aep.client() as client:
-        dataset = client.get_dataset(dataset_id)
-        assert dataset is not None
+        [dataset] = client.find_datasets(DATASET)
+        assert dataset.id == dataset_id
         assert dataset.tag_enabled("unifiedProfile")
         assert dataset.tags["other"] == ("kept",)  # never removes
 
