@@ -137,7 +137,7 @@ class Mapper:
         return Upsert(
             customer_id=customer_id,
             record=entity,
-            ordering_key=(epoch_ms(customer["updated_at"]), epoch_ms(event["event_time"])),
+            event_order=(epoch_ms(customer["updated_at"]), epoch_ms(event["event_time"])),
             notes=tuple(found),
         )
 
@@ -154,7 +154,7 @@ class Mapper:
         return Delete(
             customer_id=event["customer_id"],
             record=cast(dict[str, Any], record),
-            ordering_key=(event_ms, event_ms),
+            event_order=(event_ms, event_ms),
         )
 
     def _person(self, customer: Customer, found: list[str]) -> Person:

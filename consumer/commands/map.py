@@ -106,7 +106,7 @@ def run_map(source: TextIO, out: TextIO, options: MapperOptions, err: TextIO | N
             flush()
     except (OSError, UnicodeDecodeError) as error:
         err.write(f"profile-sync map: I/O error: {type(error).__name__}\n")
-        return exit_codes.USAGE_ERROR
+        return exit_codes.USAGE
     summary = ", ".join(f"{name}={count}" for name, count in sorted(counts.items()))
     err.write(f"profile-sync map: {summary or 'no input lines'}\n")
     return exit_codes.ERROR if counts["error"] else exit_codes.OK

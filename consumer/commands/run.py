@@ -106,7 +106,7 @@ def run_consumer(
     except StartupError as exc:
         return _fail(str(exc), exc.exit_code)
     except ValueError as exc:
-        return _fail(str(exc), exit_codes.CONFIG_INVALID)
+        return _fail(str(exc), exit_codes.USAGE)
 
     registry = WriterSchemaRegistry.load(avro.avro_schema_dir)
     confluent = (

@@ -37,7 +37,7 @@ def plan_then_apply(aep: Aep, expected: list[tuple[str, str, str]], **env: str) 
     code, line, err = cli_init(aep, plan=True, **env)
     assert line is not None
     assert [(c["action"], c["kind"], c["key"]) for c in line["changes"]] == expected
-    assert code == exit_codes.PLAN_HAS_CHANGES
+    assert code == exit_codes.USAGE
     for action, kind, key in expected:
         assert f"would {action} {kind} {key!r}" in err
     assert aep.writes() == before
