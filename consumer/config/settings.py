@@ -86,7 +86,14 @@ class ConfigFileError(ValueError):
 
 
 class _ConfigFileSource(PydanticBaseSettingsSource):
-    """Values of the config file loaded by `load_config_file`, below the environment."""
+    """Values of the config file loaded by `load_config_file`, below the environment.
+
+    Not pydantic-settings' `JsonConfigSettingsSource`/`YamlConfigSettingsSource`: they take the
+    file from the class's model_config (here it comes from `--config` at run time), silently
+    ignore a missing file, match keys only by exact field name (the file may use the variable
+    names, any case, or the keys `init --json` prints) and cannot refuse an unknown key. Reading
+    and normalising the file once, here, keeps each of those an exit-2 error naming the setting.
+    """
 
     def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
         values = _config_file_values.get() or {}
