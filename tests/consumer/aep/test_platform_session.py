@@ -11,8 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from consumer.aep.platform_http import PlatformUnavailable
-from consumer.aep.platform_session import MAX_ATTEMPTS, fetch_token
+from consumer.aep.platform_http import MAX_ATTEMPTS, PlatformUnavailable
+from consumer.aep.platform_session import fetch_token
 from consumer.config.settings import AepAuthSettings
 
 
