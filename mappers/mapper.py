@@ -26,7 +26,6 @@ from mappers.timestamps import epoch_ms, xdm_datetime
 from mappers.xdm_record import (
     CommerceTenantFields,
     DeleteRecord,
-    Gender,
     IdentityItem,
     Person,
     PersonName,
@@ -34,6 +33,7 @@ from mappers.xdm_record import (
     PostalAddress,
     ProfileRecord,
 )
+from schemas.genders import Gender
 
 CUSTOMER_ID_NAMESPACE: Final = "CustomerId"
 EMAIL_NAMESPACE: Final = "Email"

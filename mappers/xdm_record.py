@@ -16,7 +16,8 @@ from typing import Annotated, Final, Literal, NotRequired
 from pydantic import ConfigDict, Field, with_config
 from typing_extensions import TypedDict
 
-Gender = Literal["male", "female", "not_specified", "non_specific"]
+from schemas.genders import Gender
+
 AccountStatus = Literal["active", "inactive", "disabled", "other"]
 AuthenticatedState = Literal["ambiguous", "authenticated", "loggedOut"]
 NonEmpty = Annotated[str, Field(min_length=1)]

@@ -34,7 +34,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from mappers.options import DEFAULT_GENDER_MAP, gender_map_by_id
+from schemas.genders import DEFAULT_GENDER_MAP, gender_map_by_id
 
 ENV_PREFIX: Final = "PROFILE_SYNC_"
 CONFIG_FILE_VARIABLE: Final = "PROFILE_SYNC_CONFIG_FILE"
