@@ -35,12 +35,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final, Generic, TypeVar
 
-HTTP_API_CONNECTION_SPEC: Final = "bc7b00d6-623a-4dfc-9fdb-f1240aeadaeb"
-DATA_LAKE_TARGET_SPEC: Final = "c604ff05-7f1a-43c0-8e18-33bf874cb11c"
-# XDM in, XDM out: no transformation, so no `operations` header either.
-PASSTHROUGH_FLOW_SPEC: Final = "d8a6f005-7eaf-4153-983e-e8574508b877"
+from schemas.flow_specs import DATA_PREP_FLOW_SPEC, HTTP_API_CONNECTION_SPEC
+
 # With Data Prep: the only flow spec whose messages may carry `header.operations`.
-DATA_PREP_FLOW_SPEC: Final = "c1a19761-d2c7-4702-b9fa-fe91f0613e81"
 FLOW_SPECS_WITH_OPERATIONS: Final = frozenset({DATA_PREP_FLOW_SPEC})
 
 UNIFIED_PROFILE_TAG: Final = "unifiedProfile"

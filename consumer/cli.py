@@ -38,7 +38,7 @@ def _fail_config(lines: list[str]) -> NoReturn:
     click.echo("profile-sync: configuration error:", err=True)
     for line in lines:
         click.echo(f"  {line}", err=True)
-    sys.exit(exit_codes.CONFIG_INVALID)
+    sys.exit(exit_codes.USAGE)
 
 
 @contextmanager
@@ -58,7 +58,7 @@ def _missing_extra(command: str, extra: str, exc: ImportError) -> NoReturn:
         f"({exc.name}); install commerce-profile-sync[{extra}] from a checkout",
         err=True,
     )
-    sys.exit(exit_codes.USAGE_ERROR)
+    sys.exit(exit_codes.USAGE)
 
 
 def _setup_logging(config_file: Path | None) -> None:

@@ -44,7 +44,7 @@ def run_produce(
     if wire_format == "confluent" and avro.schema_registry_url is None:
         return _fail(
             f"{variable('schema_registry_url')}: is required for --format confluent",
-            exit_codes.CONFIG_INVALID,
+            exit_codes.USAGE,
         )
     target = topic or kafka.topic
     producer = Producer(producer_config(kafka))
@@ -58,7 +58,7 @@ def run_produce(
     found = metadata.topics.get(target)
     if found is None or found.error is not None:
         named = "--topic" if topic else variable("topic")
-        return _fail(f"{named}: topic {target!r} does not exist", exit_codes.CONFIG_INVALID)
+        return _fail(f"{named}: topic {target!r} does not exist", exit_codes.USAGE)
 
     encoder = EventEncoder(WriterSchemaRegistry.load(avro.avro_schema_dir))
     registry: ConfluentRegistryClient | None = None

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final, Literal
 
+from schemas import error_classes
+
 RecordType = Literal["CustomerCreated", "CustomerUpdated", "CustomerDeleted"]
 PoisonKind = Literal["invalid_email", "empty_value", "unknown_magic", "truncated", "unknown_schema"]
 WireFormat = Literal["single-object", "confluent"]
@@ -72,18 +74,16 @@ class SampleEvent:
 def expected_error_class(kind: PoisonKind, wire_format: WireFormat) -> str:
     """The error class the service gives a poison event of this kind."""
     if kind == "invalid_email":
-        return "map.invalid_email"
+        return error_classes.INVALID_EMAIL
     if kind == "empty_value":
-        return "decode.empty_value"
+        return error_classes.EMPTY_VALUE
     if kind == "unknown_magic":
-        return "decode.unknown_magic"
+        return error_classes.UNKNOWN_MAGIC
     if kind == "truncated":
-        return "decode.truncated"
-    return (
-        "decode.unknown_fingerprint"
-        if wire_format == "single-object"
-        else ("decode.unknown_schema_id")
-    )
+        return error_classes.TRUNCATED
+    if wire_format == "single-object":
+        return error_classes.UNKNOWN_FINGERPRINT
+    return error_classes.UNKNOWN_SCHEMA_ID
 
 
 def _unknown_schema(encoded: bytes) -> bytes:

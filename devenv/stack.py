@@ -23,7 +23,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
@@ -310,10 +309,6 @@ class LocalStack:
         return account(
             self.bootstrap, topic or self.topic, dlq_topic or self.dlq_topic, self.emulator_url
         )
-
-
-def unique_name(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 def wait_consumer(

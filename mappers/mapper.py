@@ -26,7 +26,6 @@ from mappers.timestamps import epoch_ms, xdm_datetime
 from mappers.xdm_record import (
     CommerceTenantFields,
     DeleteRecord,
-    Gender,
     IdentityItem,
     Person,
     PersonName,
@@ -34,6 +33,7 @@ from mappers.xdm_record import (
     PostalAddress,
     ProfileRecord,
 )
+from schemas.genders import Gender
 
 CUSTOMER_ID_NAMESPACE: Final = "CustomerId"
 EMAIL_NAMESPACE: Final = "Email"
@@ -137,7 +137,7 @@ class Mapper:
         return Upsert(
             customer_id=customer_id,
             record=entity,
-            ordering_key=(epoch_ms(customer["updated_at"]), epoch_ms(event["event_time"])),
+            event_order=(epoch_ms(customer["updated_at"]), epoch_ms(event["event_time"])),
             notes=tuple(found),
         )
 
@@ -154,7 +154,7 @@ class Mapper:
         return Delete(
             customer_id=event["customer_id"],
             record=cast(dict[str, Any], record),
-            ordering_key=(event_ms, event_ms),
+            event_order=(event_ms, event_ms),
         )
 
     def _person(self, customer: Customer, found: list[str]) -> Person:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-# (primary, secondary) milliseconds; the consumer appends the Kafka offset (docs/DESIGN.md §6).
-OrderingKey = tuple[int, int]
+# (primary, secondary) milliseconds: where the event stands in its customer's history. The
+# consumer appends the Kafka offset to make its ordering key (docs/DESIGN.md §6).
+EventOrder = tuple[int, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,7 +20,7 @@ class Upsert:
 
     customer_id: int
     record: dict[str, Any]
-    ordering_key: OrderingKey
+    event_order: EventOrder
     notes: tuple[str, ...] = ()
 
 
@@ -29,7 +30,7 @@ class Delete:
 
     customer_id: int
     record: dict[str, Any]
-    ordering_key: OrderingKey
+    event_order: EventOrder
 
 
 @dataclass(frozen=True, slots=True)

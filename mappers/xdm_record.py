@@ -2,8 +2,8 @@
 
 The model is a set of TypedDicts: the mapper builds the plain dicts the inlet takes (no object
 model to dump at 15,000 records per second and core), mypy checks every key and value type, and
-the root models at the end (`ProfileRecordModel`, ...) validate a record against the same
-definitions with pydantic (`extra="forbid"` keeps any other key out). Optional keys are
+the tests validate records against the same definitions with pydantic root models
+(`extra="forbid"` keeps any other key out). Optional keys are
 `NotRequired`; the mapper leaves a key out rather than write null, an empty string or an empty
 object. The tenant object `_{tenant_id}` has a name only known at run time, so it is added
 beside the typed keys.
@@ -11,19 +11,18 @@ beside the typed keys.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Annotated, Any, Final, Generic, Literal, NotRequired, TypeVar
+from typing import Annotated, Final, Literal, NotRequired
 
-from pydantic import ConfigDict, Field, RootModel, with_config
+from pydantic import ConfigDict, Field, with_config
 from typing_extensions import TypedDict
 
-Gender = Literal["male", "female", "not_specified", "non_specific"]
+from schemas.genders import Gender
+
 AccountStatus = Literal["active", "inactive", "disabled", "other"]
 AuthenticatedState = Literal["ambiguous", "authenticated", "loggedOut"]
 NonEmpty = Annotated[str, Field(min_length=1)]
 
 _CONFIG: Final = ConfigDict(extra="forbid", hide_input_in_errors=True, strict=True)
-_T = TypeVar("_T")
 
 
 @with_config(_CONFIG)
@@ -129,32 +128,3 @@ class DeleteRecord(TypedDict):
 
     _id: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
     identityMap: dict[str, list[IdentityItem]]
-
-
-class _Checked(RootModel[_T], Generic[_T]):
-    # The root model carries hide_input_in_errors: a TypedDict's own config does not.
-    model_config = ConfigDict(hide_input_in_errors=True, strict=True)
-
-
-class ProfileRecordModel(_Checked[ProfileRecord]):
-    """pydantic model of an upsert record (`ProfileRecordModel.model_validate(record)`)."""
-
-
-class DeleteRecordModel(_Checked[DeleteRecord]):
-    """pydantic model of a delete record."""
-
-
-class TenantFieldsModel(_Checked[CommerceTenantFields]):
-    """pydantic model of `_{tenant}.commerce`."""
-
-
-def check_profile_record(record: Mapping[str, Any], tenant_id: str | None = None) -> None:
-    """Validate an upsert record, tenant object included, against the models (raises
-    `pydantic.ValidationError`, which hides the input)."""
-    typed = dict(record)
-    tenant = typed.pop(f"_{tenant_id}", None) if tenant_id else None
-    ProfileRecordModel.model_validate(typed)
-    if tenant is not None:
-        if not isinstance(tenant, Mapping) or set(tenant) != {"commerce"}:
-            raise ValueError("the tenant object holds exactly `commerce`")
-        TenantFieldsModel.model_validate(tenant["commerce"])

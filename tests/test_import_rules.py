@@ -29,3 +29,16 @@ def test_cli_does_not_import_the_emulator_eagerly() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == ""
+
+
+def test_settings_load_without_the_mapper() -> None:
+    # Every command builds settings first; the mapper (pycountry, the XDM validator) is loaded
+    # only by the commands that map.
+    code = (
+        "import sys, consumer.config.settings\n"
+        "print(','.join(m for m in sys.modules if m.split('.')[0] == 'mappers'))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == ""

@@ -28,10 +28,6 @@ from aep_emulator.platform.gateway import (
     route_maker,
 )
 from aep_emulator.resources import (
-    DATA_LAKE_TARGET_SPEC,
-    DATA_PREP_FLOW_SPEC,
-    HTTP_API_CONNECTION_SPEC,
-    PASSTHROUGH_FLOW_SPEC,
     Collection,
     Connection,
     Flow,
@@ -39,6 +35,12 @@ from aep_emulator.resources import (
     Resources,
     SourceConnection,
     TargetConnection,
+)
+from schemas.flow_specs import (
+    DATA_LAKE_TARGET_SPEC,
+    DATA_PREP_FLOW_SPEC,
+    HTTP_API_CONNECTION_SPEC,
+    PASSTHROUGH_FLOW_SPEC,
 )
 
 BASE: Final = "/data/foundation/flowservice"

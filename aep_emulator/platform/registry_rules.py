@@ -11,6 +11,7 @@ from typing import Any, Final
 from aep_emulator.platform.errors import bad_request
 from aep_emulator.platform.xdm_global import class_extends, global_resources
 from aep_emulator.resources import Resources, Schema
+from schemas.xdm.field_types import field_types, properties_types
 from schemas.xdm.resolver import XdmResolutionError, resolve_schema
 
 UNION_TAG: Final = "union"
@@ -123,51 +124,13 @@ def check_tenant_fields(body: Mapping[str, Any], tenant_id: str) -> None:
                 f"For custom fields, you must use a top level field named {wrapper} and all "
                 "the custom fields must be placed under it."
             )
-        for path in field_types(properties):
+        for path in properties_types(properties):
             for name in path.split("/")[2:]:
                 if not _FIELD_NAME.match(name) or name.startswith("_"):
                     raise bad_request(
                         "Field names may only contain letters, digits, '-' and '_' and must "
                         "not start with '_'"
                     )
-
-
-def field_types(properties: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
-    """Flattened `/a/b` -> type (or `$ref`, or `array<...>`) of a properties block."""
-    found: dict[str, str] = {}
-    for name, spec in properties.items():
-        if not isinstance(spec, Mapping):
-            continue
-        path = f"{prefix}/{name}"
-        found[path] = _type_of(spec)
-        nested = spec.get("properties")
-        if isinstance(nested, Mapping):
-            found.update(field_types(nested, path))
-    return found
-
-
-def _type_of(spec: Mapping[str, Any]) -> str:
-    if isinstance(spec.get("$ref"), str):
-        return f"ref:{spec['$ref']}"
-    kind = str(spec.get("type", "object"))
-    if kind == "array" and isinstance(spec.get("items"), Mapping):
-        return f"array<{_type_of(spec['items'])}>"
-    return kind + (f":{spec['format']}" if "format" in spec else "")
-
-
-def group_fields(body: Mapping[str, Any]) -> dict[str, str]:
-    """Every field a tenant field group defines."""
-    fields: dict[str, str] = {}
-    definitions = body.get("definitions", {})
-    if isinstance(definitions, Mapping):
-        for definition in definitions.values():
-            if isinstance(definition, Mapping) and isinstance(
-                definition.get("properties"), Mapping
-            ):
-                fields.update(field_types(definition["properties"]))
-    if isinstance(body.get("properties"), Mapping):
-        fields.update(field_types(body["properties"]))
-    return fields
 
 
 def breaking_field_change(old: Mapping[str, str], new: Mapping[str, str]) -> str | None:
@@ -245,3 +208,9 @@ def schema_has_field(resources: Resources, schema: Schema, pointer: str) -> bool
 
 def schema_refs(schema: Schema) -> list[str]:
     return [schema.class_id, *schema.field_group_ids]
+
+
+def group_fields(body: Mapping[str, Any]) -> dict[str, str]:
+    """Every field a tenant field group defines, formats told apart (a string of another format
+    is another type to the Schema Registry)."""
+    return field_types(body, formats=True)

@@ -16,11 +16,9 @@ from urllib.parse import quote
 import orjson
 
 from consumer.aep.platform_http import PlatformError, PlatformHttp
+from schemas.flow_specs import DATA_LAKE_TARGET_SPEC, DATA_PREP_FLOW_SPEC, HTTP_API_CONNECTION_SPEC
 
 __all__ = [
-    "DATA_LAKE_TARGET_SPEC",
-    "DATA_PREP_FLOW_SPEC",
-    "HTTP_API_CONNECTION_SPEC",
     "UNION_TAG",
     "XDM_FULL_CONTENT_TYPE",
     "ConnectionInfo",
@@ -46,13 +44,6 @@ ACCEPT_RAW: Final = "application/vnd.adobe.xed+json; version=1"
 XDM_FULL_CONTENT_TYPE: Final = "application/vnd.adobe.xed-full+json;version=1"
 JSON_PATCH: Final = "application/json-patch+json"
 
-# Flow Service specs (docs/AEP.md §2.10).
-HTTP_API_CONNECTION_SPEC: Final = "bc7b00d6-623a-4dfc-9fdb-f1240aeadaeb"
-DATA_LAKE_TARGET_SPEC: Final = "c604ff05-7f1a-43c0-8e18-33bf874cb11c"
-# The dataflow spec "with Data Prep": the only route that honours `header.operations`, which
-# the service needs for deletes (docs/AEP.md §2.9 "use Data Prep upserts via an HTTP API source
-# dataflow", 2.10 flow spec table; docs/DESIGN.md §6 "Deletes").
-DATA_PREP_FLOW_SPEC: Final = "c1a19761-d2c7-4702-b9fa-fe91f0613e81"
 UNION_TAG: Final = "union"
 
 
@@ -366,12 +357,6 @@ class PlatformClient:
         )
         items = body.items() if isinstance(body, Mapping) else []
         return [_dataset_info(str(k), v) for k, v in items if isinstance(v, Mapping)]
-
-    def get_dataset(self, dataset_id: str) -> DatasetInfo | None:
-        body = self._json("GET", f"{CATALOG}/dataSets/{_quote(dataset_id)}", allow_404=True)
-        if not isinstance(body, Mapping) or dataset_id not in body:
-            return None
-        return _dataset_info(dataset_id, body[dataset_id])
 
     def create_dataset(
         self, name: str, description: str, schema_id: str, tags: Mapping[str, list[str]]

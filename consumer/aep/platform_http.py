@@ -1,20 +1,24 @@
 """One Platform API call (`https://platform.adobe.io/...`): headers, retries, error mapping.
 
 Every call carries the four Platform headers (docs/AEP.md §1.3). Transient answers (408, 429,
-5xx, timeouts, connection errors) are retried with the project's backoff (docs/DESIGN.md §6);
+5xx, timeouts, connection errors) are retried by tenacity with the project's backoff formula
+(`consumer.aep.backoff.retry_delay`, Retry-After honoured; docs/DESIGN.md §6);
 credential, organisation and sandbox refusals become `PlatformAccessError` naming the setting
 to fix (docs/AEP.md §1.4). Messages never hold a token, the secret or a request body.
 """
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, Final
+from dataclasses import dataclass
+from typing import Any, Final, NoReturn
 
 import httpx
 import orjson
 import structlog
+from tenacity import RetryCallState, Retrying, retry_if_result, stop_after_attempt
 
 from consumer.aep.backoff import retry_delay
 from consumer.aep.inlet_client import parse_retry_after
@@ -116,6 +120,39 @@ def access_hint(status: int, body: Mapping[str, Any], sandbox: str) -> str | Non
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class _Transient:
+    """An answer worth retrying: why, and the server's `Retry-After` in seconds if it sent one."""
+
+    reason: str
+    retry_after_s: float | None = None
+
+
+def _transient(state: RetryCallState) -> _Transient:
+    assert state.outcome is not None
+    answer = state.outcome.result()
+    assert isinstance(answer, _Transient)
+    return answer
+
+
+def _wait(state: RetryCallState) -> float:
+    # The project's one backoff formula, which also honours Retry-After (docs/DESIGN.md §6).
+    return retry_delay(state.attempt_number, _transient(state).retry_after_s)
+
+
+def _log_retry(method: str, path: str, state: RetryCallState) -> None:
+    delay = state.next_action.sleep if state.next_action is not None else None
+    reason = _transient(state).reason
+    _log.warning("platform_retry", method=method, path=path, reason=reason, delay_s=delay)
+
+
+def _unavailable(method: str, path: str, state: RetryCallState) -> NoReturn:
+    raise PlatformUnavailable(
+        f"{method} {path}: AEP did not answer after {state.attempt_number} attempts "
+        f"({_transient(state).reason}); check {variable('aep_platform_url')} or retry later"
+    )
+
+
 class PlatformHttp:
     """Sends Platform requests with the credential's headers; see the module docstring."""
 
@@ -164,20 +201,17 @@ class PlatformHttp:
         if json_body is not None:
             headers["Content-Type"] = content_type
             content = orjson.dumps(json_body)
-        for attempt in range(1, self._max_attempts + 1):
-            headers["Authorization"] = f"Bearer {self._token()}"
-            reason, retry_after = self._send(method, path, params, content, headers)
-            if isinstance(reason, httpx.Response):
-                return self._check(method, path, reason, allow_404)
-            if attempt == self._max_attempts:
-                raise PlatformUnavailable(
-                    f"{method} {path}: AEP did not answer after {attempt} attempts ({reason}); "
-                    f"check {variable('aep_platform_url')} or retry later"
-                )
-            delay = retry_delay(attempt, retry_after)
-            _log.warning("platform_retry", method=method, path=path, reason=reason, delay_s=delay)
-            self._sleep(delay)
-        raise AssertionError("unreachable")
+        retrying = Retrying(
+            stop=stop_after_attempt(self._max_attempts),
+            wait=_wait,
+            retry=retry_if_result(lambda answer: isinstance(answer, _Transient)),
+            sleep=self._sleep,
+            before_sleep=functools.partial(_log_retry, method, path),
+            retry_error_callback=functools.partial(_unavailable, method, path),
+        )
+        answer = retrying(self._send, method, path, params, content, headers)
+        assert isinstance(answer, httpx.Response)  # the last transient one raised in `_unavailable`
+        return self._check(method, path, answer, allow_404)
 
     def _send(
         self,
@@ -186,7 +220,8 @@ class PlatformHttp:
         params: list[tuple[str, str]] | None,
         content: bytes | None,
         headers: dict[str, str],
-    ) -> tuple[httpx.Response | str, float | None]:
+    ) -> httpx.Response | _Transient:
+        headers["Authorization"] = f"Bearer {self._token()}"
         try:
             response = self._client.request(
                 method,
@@ -197,14 +232,13 @@ class PlatformHttp:
                 timeout=self._timeout_s,
             )
         except httpx.TimeoutException:
-            return "timeout", None
+            return _Transient("timeout")
         except httpx.TransportError as exc:
-            return f"connection error ({type(exc).__name__})", None
+            return _Transient(f"connection error ({type(exc).__name__})")
         if response.status_code in _RETRYABLE:
-            return f"HTTP {response.status_code}", parse_retry_after(
-                response.headers.get("retry-after")
-            )
-        return response, None
+            retry_after = parse_retry_after(response.headers.get("retry-after"))
+            return _Transient(f"HTTP {response.status_code}", retry_after)
+        return response
 
     def _check(
         self, method: str, path: str, response: httpx.Response, allow_404: bool

@@ -2,7 +2,7 @@
 
 The IMS token comes from the runtime's provider (`consumer.aep.ims.ImsTokenProvider`, async),
 fetched once: a one-shot command is over long before the token expires. Transient IMS failures
-are retried with the project's backoff; refused credentials surface as
+are retried by tenacity with the project's backoff formula; refused credentials surface as
 `AepConfigurationFault` with the provider's message naming the settings.
 """
 
@@ -14,8 +14,10 @@ import functools
 import ssl
 import time
 from collections.abc import Callable, Iterator
+from typing import NoReturn
 
 import httpx
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
 from consumer.aep.backoff import retry_delay
 from consumer.aep.ims import ImsTokenProvider, ImsUnavailable
@@ -46,17 +48,25 @@ def fetch_token(
     sleep: Callable[[float], None] = time.sleep,
 ) -> str:
     """One access token; raises AepConfigurationFault (refused) or PlatformUnavailable."""
-    for attempt in range(1, MAX_ATTEMPTS + 1):
-        try:
-            return asyncio.run(_token_once(auth, timeout_s))
-        except ImsUnavailable as exc:
-            if attempt == MAX_ATTEMPTS:
-                raise PlatformUnavailable(
-                    f"IMS did not issue a token after {attempt} attempts ({exc.reason}); "
-                    f"check {variable('aep_ims_url')} or retry later"
-                ) from None
-            sleep(retry_delay(attempt))
-    raise AssertionError("unreachable")
+    retrying = Retrying(
+        stop=stop_after_attempt(MAX_ATTEMPTS),
+        wait=lambda state: retry_delay(state.attempt_number),
+        retry=retry_if_exception_type(ImsUnavailable),
+        sleep=sleep,
+        retry_error_callback=_ims_unavailable,
+    )
+    token: str = retrying(lambda: asyncio.run(_token_once(auth, timeout_s)))
+    return token
+
+
+def _ims_unavailable(state: RetryCallState) -> NoReturn:
+    assert state.outcome is not None
+    error = state.outcome.exception()
+    reason = error.reason if isinstance(error, ImsUnavailable) else repr(error)
+    raise PlatformUnavailable(
+        f"IMS did not issue a token after {state.attempt_number} attempts ({reason}); "
+        f"check {variable('aep_ims_url')} or retry later"
+    ) from None
 
 
 @contextlib.contextmanager

@@ -53,7 +53,7 @@ class InitOutcome:
         if self.refusals:
             return exit_codes.ERROR
         if self.planned_only and self.changes:
-            return exit_codes.PLAN_HAS_CHANGES
+            return exit_codes.USAGE
         return exit_codes.OK
 
 

@@ -21,11 +21,10 @@ import orjson
 from consumer.config import exit_codes
 from mappers import Delete, MapFailure, Mapper, MapperOptions, Upsert
 from mappers import notes as map_notes
+from schemas.error_classes import RECORD_TOO_LARGE, SCHEMA_VIOLATION
 from schemas.limits import RECORD_LIMIT, entity_size
 from schemas.xdm import Validator, compile_validator
 
-SCHEMA_VIOLATION: Final = "validate.schema_violation"
-RECORD_TOO_LARGE: Final = "validate.record_too_large"
 _BOM: Final = "\ufeff"
 
 
@@ -107,7 +106,7 @@ def run_map(source: TextIO, out: TextIO, options: MapperOptions, err: TextIO | N
             flush()
     except (OSError, UnicodeDecodeError) as error:
         err.write(f"profile-sync map: I/O error: {type(error).__name__}\n")
-        return exit_codes.USAGE_ERROR
+        return exit_codes.USAGE
     summary = ", ".join(f"{name}={count}" for name, count in sorted(counts.items()))
     err.write(f"profile-sync map: {summary or 'no input lines'}\n")
     return exit_codes.ERROR if counts["error"] else exit_codes.OK

@@ -43,13 +43,12 @@ from consumer.pipeline.errors import StopConsumer
 from consumer.pipeline.guard import DeadLetterGuard
 from consumer.provisioning.startup import (
     StartupError,
-    check_platform,
     check_topics,
     resolve_aep_target,
 )
 from mappers.mapper import Mapper
 from schemas.avro import ConfluentRegistryClient, EventDecoder, WriterSchemaRegistry
-from schemas.xdm import compile_validator, field_group_ids
+from schemas.xdm import compile_validator
 
 _log = structlog.get_logger(__name__)
 
@@ -107,7 +106,7 @@ def run_consumer(
     except StartupError as exc:
         return _fail(str(exc), exc.exit_code)
     except ValueError as exc:
-        return _fail(str(exc), exit_codes.CONFIG_INVALID)
+        return _fail(str(exc), exit_codes.USAGE)
 
     registry = WriterSchemaRegistry.load(avro.avro_schema_dir)
     confluent = (
@@ -156,16 +155,12 @@ def run_consumer(
         try:
             # Credentials first: a wrong secret stops the process before it consumes anything.
             loop.run(tokens.token(), delivery.aep_request_timeout_s + 5)
-            loop.run(check_platform(target, field_group_ids(options.xdm)))
         except AepConfigurationFault as exc:
             consumer.close()
             return _fail(f"AEP configuration fault: {exc}", exit_codes.AEP_CONFIG_FAULT)
         except ImsUnavailable as exc:
             # IMS down is transient: the sender retries; start anyway.
             _log.warning("ims_unavailable_at_start", reason=exc.reason)
-        except StartupError as exc:
-            consumer.close()
-            return _fail(str(exc), exc.exit_code)
         auto_commit = consumer_settings.get("enable.auto.commit", "true").lower() == "true"
         instruments = metrics or Metrics()
         guard = DeadLetterGuard(

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from consumer.config.settings import ConfigFileError, XdmSettings
-from mappers import MapperOptions, mapper_options_from
+from mappers import MapperOptions
+from schemas.xdm import XdmOptions
 
 
 def options_from_settings(settings: XdmSettings, tenant_id: str | None) -> MapperOptions:
@@ -15,10 +16,12 @@ def options_from_settings(settings: XdmSettings, tenant_id: str | None) -> Mappe
             "PROFILE_SYNC_AEP_TENANT_ID",
             "is required when PROFILE_SYNC_XDM_TENANT_FIELDS is true (`init --json` prints it)",
         )
-    return mapper_options_from(
+    return MapperOptions(
         email_identity=settings.xdm_email_identity,
         gender_map=settings.gender_map,
-        audit=settings.xdm_audit_field_group,
-        tenant_fields=settings.xdm_tenant_fields,
-        tenant_id=tenant_id if settings.xdm_tenant_fields else None,
+        xdm=XdmOptions(
+            audit_field_group=settings.xdm_audit_field_group,
+            tenant_fields=settings.xdm_tenant_fields,
+            tenant_id=tenant_id if settings.xdm_tenant_fields else None,
+        ),
     )

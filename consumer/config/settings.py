@@ -10,9 +10,11 @@ the keys `init --json` prints). A wrong value raises `pydantic.ValidationError`,
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from contextvars import ContextVar
 from datetime import datetime
 from pathlib import Path
+from types import MappingProxyType
 from typing import Annotated, Any, Final, TypeVar
 
 import yaml
@@ -31,6 +33,8 @@ from pydantic_settings import (
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
+
+from schemas.genders import DEFAULT_GENDER_MAP, gender_map_by_id
 
 ENV_PREFIX: Final = "PROFILE_SYNC_"
 CONFIG_FILE_VARIABLE: Final = "PROFILE_SYNC_CONFIG_FILE"
@@ -51,20 +55,21 @@ IGNORED_FILE_KEYS: Final = frozenset({"changes"})
 # JSON-valued settings are parsed by their validators (NoDecode), so that a malformed value is a
 # validation error naming the variable rather than a parse crash.
 
-# librdkafka properties the service sets itself (docs/DESIGN.md §6); overriding one would break
-# the delivery guarantees, so setting one is a configuration error.
-OWNED_CONSUMER_PROPERTIES: Final = frozenset(
+# librdkafka properties the service sets itself (docs/DESIGN.md §6), written last by
+# `consumer.kafka.properties`; overriding one would break the delivery guarantees, so setting one
+# is a configuration error. `bootstrap.servers` and `group.id` come from their own settings.
+CONSUMER_OWNED: Final[Mapping[str, str]] = MappingProxyType(
     {
-        "enable.auto.offset.store",
-        "auto.offset.reset",
-        "partition.assignment.strategy",
-        "bootstrap.servers",
-        "group.id",
+        "enable.auto.offset.store": "false",
+        "auto.offset.reset": "earliest",
+        "partition.assignment.strategy": "cooperative-sticky",
     }
 )
-OWNED_PRODUCER_PROPERTIES: Final = frozenset({"enable.idempotence", "acks", "bootstrap.servers"})
-
-XDM_GENDERS: Final = frozenset({"male", "female", "not_specified", "non_specific"})
+PRODUCER_OWNED: Final[Mapping[str, str]] = MappingProxyType(
+    {"enable.idempotence": "true", "acks": "all"}
+)
+OWNED_CONSUMER_PROPERTIES: Final = frozenset(CONSUMER_OWNED) | {"bootstrap.servers", "group.id"}
+OWNED_PRODUCER_PROPERTIES: Final = frozenset(PRODUCER_OWNED) | {"bootstrap.servers"}
 
 _config_file_values: ContextVar[dict[str, Any] | None] = ContextVar(
     "config_file_values", default=None
@@ -81,7 +86,14 @@ class ConfigFileError(ValueError):
 
 
 class _ConfigFileSource(PydanticBaseSettingsSource):
-    """Values of the config file loaded by `load_config_file`, below the environment."""
+    """Values of the config file loaded by `load_config_file`, below the environment.
+
+    Not pydantic-settings' `JsonConfigSettingsSource`/`YamlConfigSettingsSource`: they take the
+    file from the class's model_config (here it comes from `--config` at run time), silently
+    ignore a missing file, match keys only by exact field name (the file may use the variable
+    names, any case, or the keys `init --json` prints) and cannot refuse an unknown key. Reading
+    and normalising the file once, here, keeps each of those an exit-2 error naming the setting.
+    """
 
     def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
         values = _config_file_values.get() or {}
@@ -181,23 +193,15 @@ class XdmSettings(_Settings):
     xdm_audit_field_group: bool = True
     xdm_tenant_fields: bool = False
     xdm_email_identity: bool = True
-    gender_map: Annotated[dict[str, str], NoDecode] = Field(
-        default_factory=lambda: {"1": "male", "2": "female", "3": "not_specified"}
+    # Commerce gender option id -> XDM `person.gender`; JSON keys are strings.
+    gender_map: Annotated[dict[int, str], NoDecode] = Field(
+        default_factory=lambda: dict(DEFAULT_GENDER_MAP)
     )
 
     @field_validator("gender_map", mode="before")
     @classmethod
-    def _gender_map(cls, value: Any) -> dict[str, str]:
-        mapping = _json_object(value)
-        for key, gender in mapping.items():
-            if not str(key).lstrip("-").isdigit():
-                raise ValueError("keys must be Commerce gender option ids (integers)")
-            if gender not in XDM_GENDERS:
-                raise ValueError(f"values must be one of {', '.join(sorted(XDM_GENDERS))}")
-        return {str(k): str(v) for k, v in mapping.items()}
-
-    def gender_by_id(self) -> dict[int, str]:
-        return {int(k): v for k, v in self.gender_map.items()}
+    def _gender_map(cls, value: Any) -> dict[int, str]:
+        return gender_map_by_id(_json_object(value))
 
 
 class AepAuthSettings(_Settings):

@@ -1,25 +1,12 @@
 """librdkafka properties: the user's, then the ones the service owns (docs/DESIGN.md §6).
 
-`consumer.config.settings` already refuses user properties that name an owned one, so the owned
-values
-written last here are the ones in force.
+`consumer.config.settings` defines the owned properties and refuses user properties that name one,
+so the owned values written last here are the ones in force.
 """
 
 from __future__ import annotations
 
-from typing import Final
-
-from consumer.config.settings import KafkaSettings
-
-CONSUMER_OWNED: Final[dict[str, str]] = {
-    "enable.auto.offset.store": "false",
-    "auto.offset.reset": "earliest",
-    "partition.assignment.strategy": "cooperative-sticky",
-}
-PRODUCER_OWNED: Final[dict[str, str]] = {
-    "enable.idempotence": "true",
-    "acks": "all",
-}
+from consumer.config.settings import CONSUMER_OWNED, PRODUCER_OWNED, KafkaSettings
 
 
 def consumer_config(settings: KafkaSettings) -> dict[str, str]:

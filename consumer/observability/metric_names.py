@@ -27,6 +27,4 @@ GUARD_TRIPPED: Final = "profile_sync.dead_letter_guard.tripped"
 # Attribute keys.
 ATTR_ERROR_CLASS: Final = "error.class"
 ATTR_STAGE: Final = "stage"
-ATTR_OUTCOME: Final = "outcome"  # request outcome: batch, retry, split, fault
-ATTR_OPERATION: Final = "operation"  # create, delete
 ATTR_KIND: Final = "kind"  # rebalances: assigned, revoked, lost

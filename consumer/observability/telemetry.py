@@ -1,9 +1,9 @@
 """Where the consumer's metrics go: the OpenTelemetry SDK set-up for `run`.
 
-The instruments use the OpenTelemetry API (`consumer/metrics.py`); without an SDK provider they
-cost nothing and export nothing. `OTEL_METRICS_EXPORTER` (the SDK's own variable) chooses:
-`none` (the default) or `console` (JSON to stderr every `OTEL_METRIC_EXPORT_INTERVAL` ms, 60 s by
-default). OTLP needs `opentelemetry-exporter-otlp`, which is not installed by default.
+The instruments use the OpenTelemetry API (`consumer.observability.metrics`); without an SDK
+provider they cost nothing and export nothing. `OTEL_METRICS_EXPORTER` (the SDK's own variable)
+chooses: `none` (the default) or `console` (JSON to stderr every `OTEL_METRIC_EXPORT_INTERVAL` ms,
+60 s by default). OTLP needs `opentelemetry-exporter-otlp`, which is not installed by default.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Typed signals between pipeline steps (backpressure, dead letters, stops).
+"""What steps raise or hand on: backpressure, dead-letter reasons, stops.
 
 A step never swallows a record: it forwards it, dead-letters it with a :class:`DeadLetter`, or
 refuses to take it with :class:`MessageRejected` so that the source keeps it and pauses.
@@ -7,9 +7,8 @@ refuses to take it with :class:`MessageRejected` so that the source keeps it and
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
 
-Stage = Literal["decode", "map", "validate", "deliver"]
+from schemas.error_classes import Stage
 
 
 class MessageRejected(Exception):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Final, Literal
 
-# (primary ms, secondary ms, offset): docs/DESIGN.md §6's ordering key.
+# (primary ms, secondary ms, offset): docs/DESIGN.md §6's ordering key, the mapper's
+# `EventOrder` with the Kafka offset as the last tie-breaker.
 OrderingKey = tuple[int, int, int]
 
 # How far a record got; a record offered again after backpressure skips the steps it passed.

@@ -2,7 +2,7 @@
 
 A step receives records with `submit`, does periodic work in `poll` (always on the poll thread),
 and hands each record on to the next step it was constructed with, or to the dead-letter sink.
-`tests/consumer/test_step_contract.py` checks every step against this contract.
+`tests/consumer/pipeline/steps/test_step_contract.py` checks every step against this contract.
 """
 
 from __future__ import annotations

@@ -12,17 +12,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from consumer.aep.platform_client import (
-    DATA_PREP_FLOW_SPEC,
-    HTTP_API_CONNECTION_SPEC,
-    FlowInfo,
-)
+from consumer.aep.platform_client import FlowInfo
 from consumer.config.settings import variable
 from consumer.provisioning.desired import NAMESPACE_CODE, PERSON_ID_TYPES, PROFILE_TAGS, Desired
-from consumer.provisioning.field_types import field_types
 from consumer.provisioning.observe import Observed
 from consumer.provisioning.schema_fit import field_group_fit, group_title
+from schemas.flow_specs import DATA_PREP_FLOW_SPEC, HTTP_API_CONNECTION_SPEC
 from schemas.xdm import TENANT_FIELD_GROUP_TITLE
+from schemas.xdm.field_types import field_types
 
 # Stands for "the tenant field group does not exist yet": no schema can hold it.
 _NOT_CREATED: Final = ""

@@ -3,7 +3,7 @@
 Kafka: both topics exist (exit 2 naming the variable). AEP (`resolve_aep_target`): unset ids
 are looked up by the configured names, then one read of the schema checks that it has exactly
 the field groups the mapper emits; any AEP-side problem refuses to start with exit 3 ("AEP
-configuration fault", docs/DESIGN.md §3). `resolve_target` is the older ids-only form.
+configuration fault", docs/DESIGN.md §3).
 """
 
 from __future__ import annotations
@@ -75,38 +75,6 @@ class AepTarget:
     ready_at: datetime | None = None  # `run` sends nothing before it (docs/DESIGN.md §4)
 
 
-def resolve_target(resources: AepResourceSettings) -> AepTarget:
-    """The inlet and resources `run` writes to, from the ids in the settings only (no AEP
-    call). `resolve_aep_target` also looks unset ids up by name and checks the schema."""
-    missing = [
-        variable(name)
-        for name in ("aep_inlet_url", "aep_schema_id", "aep_dataset_id")
-        if getattr(resources, name) is None
-    ]
-    if missing:
-        raise StartupError(
-            f"{', '.join(missing)}: not set (run `profile-sync init --json` and use its output "
-            "as the config file)",
-            2,
-        )
-    assert resources.aep_inlet_url is not None
-    assert resources.aep_schema_id is not None
-    assert resources.aep_dataset_id is not None
-    return AepTarget(
-        inlet_url=str(resources.aep_inlet_url),
-        schema_id=resources.aep_schema_id,
-        dataset_id=resources.aep_dataset_id,
-        flow_id=resources.aep_flow_id,
-        tenant_id=resources.aep_tenant_id,
-    )
-
-
-async def check_platform(target: AepTarget, field_group_ids: list[str]) -> None:
-    """Kept for callers of the first hook: the schema check now runs inside
-    `resolve_aep_target` (synchronous, one read of the schema), so this accepts every target."""
-    return None
-
-
 # ---- AEP: look the target up by name, check the schema -----------------------------------
 
 SessionFactory = Callable[[AepAuthSettings], AbstractContextManager[PlatformClient]]
@@ -145,8 +113,8 @@ def _lookup(
     """Ids from the settings, the rest found by the configured names (docs/DESIGN.md §4).
 
     When the inlet, schema and dataset ids are all set (the output of `init --json`), nothing
-    is looked up and the flow id stays optional, as before lookups existed; otherwise every
-    unset id, the flow's included, is found by its name.
+    is looked up and the flow id stays optional; otherwise every unset id, the flow's included,
+    is found by its name.
     """
     if (
         resources.aep_inlet_url is not None

@@ -2,6 +2,12 @@
 
 Only the two calls the service needs: fetch a schema by id (decode) and register a schema under
 a subject (encode). Answers are cached for the life of the client: an id's schema never changes.
+
+Not `confluent_kafka.schema_registry.SchemaRegistryClient`: it would cover the caching and the
+40403 error code, but its `schemaregistry` extra brings a second HTTP stack (`httpx2`) and
+`authlib`, `attrs` and `cachetools` into the runtime image, and its built-in retries sleep on the
+calling thread, here the Kafka poll thread, where a registry outage must pause the partition
+instead (`schemas.avro.errors.TransientDecodeError`).
 """
 
 from __future__ import annotations

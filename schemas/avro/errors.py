@@ -8,16 +8,40 @@ from __future__ import annotations
 
 from typing import Final
 
-EMPTY_VALUE: Final = "decode.empty_value"
-UNKNOWN_MAGIC: Final = "decode.unknown_magic"
-TRUNCATED: Final = "decode.truncated"
-UNKNOWN_FINGERPRINT: Final = "decode.unknown_fingerprint"
-UNKNOWN_SCHEMA_ID: Final = "decode.unknown_schema_id"
-NO_SCHEMA_REGISTRY: Final = "decode.no_schema_registry"
-INVALID_SCHEMA: Final = "decode.invalid_schema"
-UNKNOWN_RECORD_TYPE: Final = "decode.unknown_record_type"
-SCHEMA_MISMATCH: Final = "decode.schema_mismatch"
-MALFORMED_BODY: Final = "decode.malformed_body"
+from schemas.error_classes import (
+    DECODE_UNKNOWN_RECORD_TYPE as UNKNOWN_RECORD_TYPE,
+)
+from schemas.error_classes import (
+    EMPTY_VALUE,
+    INVALID_SCHEMA,
+    MALFORMED_BODY,
+    NO_SCHEMA_REGISTRY,
+    SCHEMA_MISMATCH,
+    TRUNCATED,
+    UNKNOWN_FINGERPRINT,
+    UNKNOWN_MAGIC,
+    UNKNOWN_SCHEMA_ID,
+)
+
+__all__ = [
+    "DECODE_ERROR_CLASSES",
+    "EMPTY_VALUE",
+    "INVALID_SCHEMA",
+    "MALFORMED_BODY",
+    "NO_SCHEMA_REGISTRY",
+    "SCHEMA_MISMATCH",
+    "TRUNCATED",
+    "UNKNOWN_FINGERPRINT",
+    "UNKNOWN_MAGIC",
+    "UNKNOWN_RECORD_TYPE",
+    "UNKNOWN_SCHEMA_ID",
+    "DecodeError",
+    "SchemaLoadError",
+    "SchemaNotFoundError",
+    "SchemaRegistryError",
+    "SchemaRegistryUnavailableError",
+    "TransientDecodeError",
+]
 
 DECODE_ERROR_CLASSES: Final[tuple[str, ...]] = (
     EMPTY_VALUE,

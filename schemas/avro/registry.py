@@ -66,9 +66,6 @@ class WriterSchemaRegistry:
         versions = self._shipped[_short(record_type)]
         return versions[max(versions) if version is None else version]
 
-    def shipped_versions(self, record_type: str) -> list[int]:
-        return sorted(self._shipped[_short(record_type)])
-
     def __iter__(self) -> Iterator[WriterSchema]:
         return iter(self._by_fingerprint.values())
 

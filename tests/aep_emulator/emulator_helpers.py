@@ -11,9 +11,6 @@ from typing import Any
 from starlette.testclient import TestClient
 
 from aep_emulator.resources import (
-    DATA_LAKE_TARGET_SPEC,
-    DATA_PREP_FLOW_SPEC,
-    HTTP_API_CONNECTION_SPEC,
     Connection,
     Dataset,
     Flow,
@@ -22,6 +19,7 @@ from aep_emulator.resources import (
     TargetConnection,
 )
 from aep_emulator.state import EmulatorState
+from schemas.flow_specs import DATA_LAKE_TARGET_SPEC, DATA_PREP_FLOW_SPEC, HTTP_API_CONNECTION_SPEC
 from schemas.xdm.ids import (
     BASE_FIELD_GROUP_IDS,
     EXTERNAL_SOURCE_AUDIT_ID,

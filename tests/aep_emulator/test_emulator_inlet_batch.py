@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from aep_emulator.inlet import AUTH_PROBLEM_TYPE, INLET_PROBLEM_TYPE
-from aep_emulator.resources import PASSTHROUGH_FLOW_SPEC
+from schemas.flow_specs import PASSTHROUGH_FLOW_SPEC
 from schemas.limits import REQUEST_LIMIT
 from tests.aep_emulator.emulator_helpers import (
     ORG,

@@ -7,10 +7,6 @@ import re
 import pytest
 
 from aep_emulator.resources import (
-    DATA_LAKE_TARGET_SPEC,
-    DATA_PREP_FLOW_SPEC,
-    HTTP_API_CONNECTION_SPEC,
-    PASSTHROUGH_FLOW_SPEC,
     Connection,
     Dataset,
     DuplicateResource,
@@ -22,6 +18,12 @@ from aep_emulator.resources import (
     Schema,
     SourceConnection,
     TargetConnection,
+)
+from schemas.flow_specs import (
+    DATA_LAKE_TARGET_SPEC,
+    DATA_PREP_FLOW_SPEC,
+    HTTP_API_CONNECTION_SPEC,
+    PASSTHROUGH_FLOW_SPEC,
 )
 
 PROFILE = "https://ns.adobe.com/xdm/context/profile"

@@ -8,9 +8,10 @@ from starlette.testclient import TestClient
 
 from aep_emulator.app import build_app
 from aep_emulator.options import EmulatorOptions
-from aep_emulator.resources import HTTP_API_CONNECTION_SPEC, Connection
+from aep_emulator.resources import Connection
 from aep_emulator.server import build_parser, options_from_args, options_to_argv, running_emulator
 from aep_emulator.state import EmulatorState
+from schemas.flow_specs import HTTP_API_CONNECTION_SPEC
 from tests.aep_emulator.emulator_helpers import envelope, profile_record, provision
 
 

@@ -226,10 +226,10 @@ def check_final_state(
     exactly_once: bool = True,
     refused: dict[Coordinates, str] | None = None,
 ) -> None:
-    """Issue 8's final state: every customer's newest record is what the emulator holds, every
-    poison record is in the dead-letter topic with its headers (exactly once unless a process
-    was killed), nothing else is, every offset is committed. `refused`: coordinates AEP refused
-    (dead-lettered with that class) besides the poison."""
+    """The final state after delivery: every customer's newest record is what the emulator
+    holds, every poison record is in the dead-letter topic with its headers (exactly once unless
+    a process was killed), nothing else is, every offset is committed. `refused`: coordinates
+    AEP refused (dead-lettered with that class) besides the poison."""
     assert topics.dlq is not None
     refused = refused or {}
     # 1. the dead-letter topic holds the poison (and the refused), with their headers

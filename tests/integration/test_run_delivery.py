@@ -1,7 +1,8 @@
-"""Issue 8's delivery scenarios, against the real broker and the emulator."""
+"""Delivery scenarios, against the real broker and the emulator."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import subprocess
@@ -21,8 +22,8 @@ from consumer.aep.protocol import (
     Rejected,
     SendResult,
 )
-from consumer.commands.run import run_consumer
-from consumer.pipeline.compose import PipelineLimits
+from consumer.commands.run import limits_from, run_consumer
+from consumer.config.settings import DeliverySettings
 from consumer.pipeline.record import SourceRecord
 from devenv.accounting import account
 from devenv.kafka_local import Broker
@@ -222,8 +223,11 @@ def test_a_request_over_the_size_limit_is_split_and_delivered(
         env = consumer_env(kafka_broker.bootstrap, topics, target)
         _set_env(monkeypatch, env)
         # Let the batcher build requests far over AEP's 1 MB: the inlet answers 413.
-        oversized = PipelineLimits(
-            max_records=5000, linger_s=1.0, max_request_bytes=16 * 1024 * 1024
+        oversized = dataclasses.replace(
+            limits_from(DeliverySettings()),
+            max_records=5000,
+            linger_s=1.0,
+            max_request_bytes=16 * 1024 * 1024,
         )
         assert run_consumer(None, exit_when_idle=1.0, limits=oversized) == 0
         assert target.stats()["requests"]["by_status"].get("413", 0) >= 1

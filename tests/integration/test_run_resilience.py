@@ -1,4 +1,4 @@
-"""Issue 9's resilience scenarios against the real broker and the emulator: failing and
+"""Resilience scenarios against the real broker and the emulator: failing and
 throttling AEP, an outage longer than max.poll.interval.ms, a member joining and leaving, SIGTERM
 under faults, and the dead-letter guard. Each checks the final state: nothing lost."""
 

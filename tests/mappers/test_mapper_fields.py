@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from mappers import Delete, MapFailure, Mapper, MapperOptions, Upsert
-from mappers.xdm_record import DeleteRecordModel, check_profile_record
 from schemas.xdm import XdmOptions
 from tests.mappers.inputs import EVENT_ID, address, customer, delete_event, upsert_event
+from tests.mappers.record_models import DeleteRecordModel, check_profile_record
 
 MAPPER = Mapper()
 
@@ -63,7 +63,7 @@ def test_full_customer_maps_to_exactly_this_record() -> None:
     result = upsert(event)
     assert result.customer_id == 42
     assert result.notes == ()
-    assert result.ordering_key == (
+    assert result.event_order == (
         int(datetime(2026, 11, 28, 10, 15, 0, 250000, tzinfo=UTC).timestamp() * 1000),
         int(datetime(2026, 11, 28, 10, 15, 1, tzinfo=UTC).timestamp() * 1000),
     )
@@ -411,7 +411,7 @@ def test_timestamps_in_every_form(created_at: Any, updated_at: Any, start: str, 
     assert result.record["userAccount"]["startDate"] == start
     assert result.record["extSourceSystemAudit"] == {"createdDate": start, "lastUpdatedDate": last}
     expected_ms = int(datetime.fromisoformat(last.replace("Z", "+00:00")).timestamp() * 1000)
-    assert result.ordering_key[0] == expected_ms
+    assert result.event_order[0] == expected_ms
 
 
 @pytest.mark.parametrize(
@@ -494,7 +494,7 @@ def test_delete() -> None:
     assert isinstance(result, Delete)
     DeleteRecordModel.model_validate(result.record)
     assert result.customer_id == 42
-    assert result.ordering_key == (1764324901000, 1764324901000)
+    assert result.event_order == (1764324901000, 1764324901000)
     assert result.record == {
         "_id": sha(f"{EVENT_ID}:CustomerDeleted"),
         "identityMap": {

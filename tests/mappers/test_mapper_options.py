@@ -1,10 +1,10 @@
-"""MapperOptions, the settings bridge, and the error/note class registry."""
+"""MapperOptions, the gender map check, and the error/note class registry."""
 
 from __future__ import annotations
 
 import pytest
 
-from mappers import DEFAULT_GENDER_MAP, MapperOptions, mapper_options_from
+from mappers import DEFAULT_GENDER_MAP, MapperOptions, gender_map_by_id
 from mappers import notes as map_notes
 from schemas.error_classes import ERROR_CLASSES, NOTE_CLASSES
 from schemas.xdm import XdmOptions
@@ -18,17 +18,13 @@ def test_defaults() -> None:
     assert dict(DEFAULT_GENDER_MAP) == dict(options.gender_map)
 
 
-def test_from_settings() -> None:
-    options = mapper_options_from(
-        email_identity=False,
-        gender_map={"1": "female", "12": "non_specific"},
-        audit=False,
-        tenant_fields=True,
-        tenant_id="acme",
-    )
-    assert options.email_identity is False
-    assert dict(options.gender_map) == {1: "female", 12: "non_specific"}
-    assert options.xdm == XdmOptions(audit_field_group=False, tenant_fields=True, tenant_id="acme")
+def test_gender_map_json_keys_become_option_ids() -> None:
+    assert gender_map_by_id({"1": "female", "12": "non_specific"}) == {
+        1: "female",
+        12: "non_specific",
+    }
+    options = MapperOptions(gender_map={"1": "female"})  # type: ignore[dict-item]
+    assert dict(options.gender_map) == {1: "female"}
 
 
 @pytest.mark.parametrize(
@@ -36,17 +32,12 @@ def test_from_settings() -> None:
 )
 def test_bad_gender_map_is_refused(gender_map: dict[str, str]) -> None:
     with pytest.raises(ValueError, match="gender_map"):
-        mapper_options_from(True, gender_map, True, False, None)
+        gender_map_by_id(gender_map)
 
 
 def test_bad_gender_map_key_type_is_refused() -> None:
     with pytest.raises(ValueError, match="gender_map"):
         MapperOptions(gender_map={True: "male"})
-
-
-def test_tenant_fields_need_a_tenant_id() -> None:
-    with pytest.raises(ValueError, match="tenant"):
-        mapper_options_from(True, {}, True, True, None)
 
 
 def test_options_cannot_be_changed_through_the_gender_map() -> None:

@@ -4,17 +4,17 @@ Commit order, for every record of a partition:
 
 1. The poll thread polls the record and registers its offset (`OffsetTracker.track`) before
    any step sees it; from then on the partition's position cannot pass it.
-2. The record ends in exactly one way: AEP accepts it (`send_step`); a newer record of the same
+2. The record ends in exactly one way: AEP accepts it (`steps.send`); a newer record of the same
    customer is accepted (`lanes`: superseded); or its dead-letter write is acknowledged by the
-   broker (`dead_letter`, `acks=all`, idempotent). Only then does it reach this step.
+   broker (`kafka.dead_letters`, `acks=all`, idempotent). Only then does it reach this step.
 3. `OffsetTracker.accounted` moves the position to W+1, W the highest offset with every offset
    at or below it accounted for.
 4. At most every `interval_s` the moved positions are stored (`store_offsets` with explicit
    offsets); librdkafka's auto-commit commits stored offsets, never anything else.
-5. On revoke and shutdown (`kafka_source.release`): unsent records of the partitions are
+5. On revoke and shutdown (`KafkaSource.release`): unsent records of the partitions are
    dropped, requests already sent are awaited (bounded), then the positions are stored and
    committed synchronously. A lost partition commits nothing.
-6. Once the dead-letter guard trips (`dead_letter_guard`), no position past the first record of
+6. Once the dead-letter guard trips (`pipeline.guard`), no position past the first record of
    its window is stored or committed (`KafkaCommitter` applies `DeadLetterGuard.cap`).
 """
 

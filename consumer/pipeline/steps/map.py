@@ -45,7 +45,7 @@ class MapStep(Forwarding):
             record.customer_id = result.customer_id
             record.record = result.record
             record.operation = "delete" if isinstance(result, Delete) else "create"
-            primary, secondary = result.ordering_key
+            primary, secondary = result.event_order
             record.ordering_key = (primary, secondary, record.offset)
             record.datum = None  # mapped: the buffer keeps only what later steps need
             record.progress = MAPPED

@@ -13,10 +13,9 @@ import orjson
 from consumer.pipeline.errors import DeadLetter
 from consumer.pipeline.record import VALIDATED, SourceRecord
 from consumer.pipeline.step import DeadLetterSink, Forwarding, Step
+from schemas.error_classes import RECORD_TOO_LARGE, SCHEMA_VIOLATION
 from schemas.xdm import Violation
 
-SCHEMA_VIOLATION: Final = "validate.schema_violation"
-RECORD_TOO_LARGE: Final = "validate.record_too_large"
 # Enough to find the problem; a record refused for hundreds of reasons needs no more in a header.
 _MAX_VIOLATIONS: Final = 20
 

@@ -18,9 +18,6 @@ import pytest
 from aep_emulator.app import build_app
 from aep_emulator.options import EmulatorOptions
 from aep_emulator.resources import (
-    DATA_LAKE_TARGET_SPEC,
-    DATA_PREP_FLOW_SPEC,
-    HTTP_API_CONNECTION_SPEC,
     Connection,
     Dataset,
     Flow,
@@ -43,6 +40,7 @@ from consumer.aep.protocol import (
     SplitRequest,
 )
 from consumer.config.settings import AepAuthSettings
+from schemas.flow_specs import DATA_LAKE_TARGET_SPEC, DATA_PREP_FLOW_SPEC, HTTP_API_CONNECTION_SPEC
 from schemas.xdm.ids import BASE_FIELD_GROUP_IDS, EXTERNAL_SOURCE_AUDIT_ID, PROFILE_CLASS_ID
 
 ORG = "0DD379AC5B117F6E0A494106@AdobeOrg"

@@ -47,7 +47,7 @@ def test_defaults_match_the_design() -> None:
     xdm = build(XdmSettings)
     assert xdm.xdm_audit_field_group is True
     assert xdm.xdm_tenant_fields is False
-    assert xdm.gender_by_id() == {1: "male", 2: "female", 3: "not_specified"}
+    assert xdm.gender_map == {1: "male", 2: "female", 3: "not_specified"}
     delivery = build(DeliverySettings)
     assert (delivery.aep_request_timeout_s, delivery.revoke_timeout_s) == (30, 45)
     resources = build(AepResourceSettings)

@@ -6,13 +6,14 @@ from typing import Any
 
 import pytest
 
-from consumer.aep.platform_client import HTTP_API_CONNECTION_SPEC, SchemaInfo
+from consumer.aep.platform_client import SchemaInfo
 from consumer.commands.init import InitOutcome
 from consumer.config import exit_codes
 from consumer.config.settings import AepResourceSettings, XdmSettings
 from consumer.provisioning.desired import desired
 from consumer.provisioning.observe import Observed
 from consumer.provisioning.plan import make_plan
+from schemas.flow_specs import HTTP_API_CONNECTION_SPEC, PASSTHROUGH_FLOW_SPEC
 from schemas.xdm import EXTERNAL_SOURCE_AUDIT_ID, tenant_field_group
 from tests.consumer.provisioning.init_helpers import Aep, wanted_ids
 
@@ -159,7 +160,7 @@ def test_dataflow_without_the_operations_header(aep: Aep) -> None:
             "/data/foundation/flowservice/flows",
             json_body={
                 "name": "commerce-profile-sync",
-                "flowSpec": {"id": "d8a6f005-7eaf-4153-983e-e8574508b877", "version": "1.0"},
+                "flowSpec": {"id": PASSTHROUGH_FLOW_SPEC, "version": "1.0"},
                 "sourceConnectionIds": [made.known.source_id],
                 "targetConnectionIds": [made.known.target_id],
             },

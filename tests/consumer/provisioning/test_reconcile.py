@@ -6,6 +6,7 @@ from __future__ import annotations
 from consumer.config import exit_codes
 from consumer.config.settings import XdmSettings
 from consumer.provisioning.desired import PROFILE_TAGS
+from schemas.flow_specs import DATA_PREP_FLOW_SPEC
 from schemas.xdm import (
     EXTERNAL_SOURCE_AUDIT_ID,
     PERSONAL_CONTACT_DETAILS_ID,
@@ -36,7 +37,7 @@ def plan_then_apply(aep: Aep, expected: list[tuple[str, str, str]], **env: str) 
     code, line, err = cli_init(aep, plan=True, **env)
     assert line is not None
     assert [(c["action"], c["kind"], c["key"]) for c in line["changes"]] == expected
-    assert code == exit_codes.PLAN_HAS_CHANGES
+    assert code == exit_codes.USAGE
     for action, kind, key in expected:
         assert f"would {action} {kind} {key!r}" in err
     assert aep.writes() == before
@@ -75,8 +76,8 @@ def test_empty_sandbox_gets_everything_in_one_run(aep: Aep) -> None:
         assert schema is not None
         assert schema.union
         assert [schema.class_id, *schema.field_group_ids] == wanted_ids()
-        dataset = client.get_dataset(known.dataset_id)
-        assert dataset is not None
+        [dataset] = client.find_datasets(DATASET)
+        assert dataset.id == known.dataset_id
         assert dataset.schema_id == known.schema_id
         assert all(dataset.tag_enabled(tag) for tag in PROFILE_TAGS)
         namespace = next(n for n in client.list_namespaces() if n.code == "CustomerId")
@@ -85,7 +86,7 @@ def test_empty_sandbox_gets_everything_in_one_run(aep: Aep) -> None:
         assert connection.authentication_required
         flow = client.get_flow(known.flow_id)
         assert flow is not None
-        assert flow.spec_id == "c1a19761-d2c7-4702-b9fa-fe91f0613e81"
+        assert flow.spec_id == DATA_PREP_FLOW_SPEC
 
 
 def test_second_run_reports_no_change_and_writes_nothing(aep: Aep) -> None:
@@ -135,8 +136,8 @@ def test_dataset_without_the_profile_tag_is_tagged(aep: Aep) -> None:
         client.create_namespace("CustomerId", "Commerce Customer ID", "CROSS_DEVICE", "")
     plan_then_apply(aep, [("enable", "dataset_tag", f"{DATASET}: unifiedProfile"), *EVERYTHING[3:]])
     with aep.client() as client:
-        dataset = client.get_dataset(dataset_id)
-        assert dataset is not None
+        [dataset] = client.find_datasets(DATASET)
+        assert dataset.id == dataset_id
         assert dataset.tag_enabled("unifiedProfile")
         assert dataset.tags["other"] == ("kept",)  # never removes
 

@@ -80,9 +80,7 @@ def test_metrics_count_records_and_batches_without_personal_data() -> None:
     allowed = {
         metric_names.ATTR_ERROR_CLASS,
         metric_names.ATTR_STAGE,
-        metric_names.ATTR_OUTCOME,
-        metric_names.ATTR_OPERATION,
-        "kind",
+        metric_names.ATTR_KIND,
     }
     for series in points.values():
         for point in series:
