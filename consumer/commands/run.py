@@ -35,6 +35,7 @@ from consumer.config.settings import (
     XdmSettings,
     variable,
 )
+from consumer.kafka.dead_letters import DeadLetterProducer
 from consumer.kafka.properties import consumer_config, dead_letter_producer_config
 from consumer.kafka.source import KafkaCommitter, KafkaSource
 from consumer.observability.metrics import Metrics
@@ -181,8 +182,9 @@ def run_consumer(
             validator=validator,
             sender=inlet,
             loop=loop,
-            dead_letter_producer=producer,
-            dead_letter_topic=kafka.dlq_topic,
+            dead_letters=lambda accounted: DeadLetterProducer(
+                producer, kafka.dlq_topic, accounted, instruments, guard=guard
+            ),
             committer=(committer := KafkaCommitter(consumer, instruments, auto_commit, guard.cap)),
             limits=pipeline_limits,
             metrics=instruments,
@@ -193,14 +195,9 @@ def run_consumer(
             consumer,
             kafka.topic,
             pipeline,
-            tracker=pipeline.tracker,
-            lanes=pipeline.lanes,
-            send=pipeline.send,
-            dead_letters=pipeline.dead_letters,
             committer=committer,
             metrics=instruments,
             revoke_timeout_s=delivery.revoke_timeout_s,
-            max_buffered=pipeline_limits.max_buffered,
         )
         return _consume(source, exit_when_idle, stop or threading.Event())
     finally:

@@ -45,7 +45,6 @@ def delivery(
     max_request_bytes: int = 1_048_576,
     linger_s: float = 0.0,
     max_in_flight: int = 4,
-    max_buffered: int = 10_000,
     metrics: Metrics | None = None,
     ready_at: datetime | None = None,
     backoff_cap_s: float = 60.0,
@@ -82,7 +81,6 @@ def delivery(
         empty_request_bytes=sender.request_size([]),
         message_overhead=sender.envelope_overhead(),
         linger_s=linger_s,
-        max_buffered=max_buffered,
     )
     try:
         yield Delivery(batch, send, lanes, accounted, dead, sender)
