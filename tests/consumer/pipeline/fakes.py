@@ -99,6 +99,7 @@ class ScriptedSender:
     whole: Callable[[Sequence[OutgoingRecord]], SendResult | None] | None = None
     latency_s: float = 0.0
     requests: list[list[SourceRecord]] = field(default_factory=list)
+    accepted: list[SourceRecord] = field(default_factory=list)  # in the order AEP took them
     concurrent: int = 0
     max_concurrent: int = 0
 
@@ -122,6 +123,8 @@ class ScriptedSender:
                 record = r.key
                 assert isinstance(record, SourceRecord)
                 outcome = self.script(record, record.attempts) if self.script else None
+                if outcome is None:
+                    self.accepted.append(record)
                 outcomes.append(outcome or Accepted(r.key, f"x-{record.offset}"))
             return BatchResult(outcomes)
         finally:
