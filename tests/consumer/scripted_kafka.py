@@ -226,10 +226,11 @@ def scripted_stack(
     guard: DeadLetterGuard | None = None,
     revoke_timeout_s: float = 3.0,
     ready_at: datetime | None = None,
+    consumer: ScriptedConsumer | None = None,
 ) -> Iterator[Stack]:
     loop = EventLoopThread()
     loop.start()
-    consumer = ScriptedConsumer()
+    consumer = consumer or ScriptedConsumer()
     metrics = Metrics()
     broker = dead_letter_broker or DeadLetterBroker()
     committer = KafkaCommitter(
