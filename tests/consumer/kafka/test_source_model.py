@@ -141,7 +141,8 @@ class ModelAep(ScriptedSender):
             outcomes: list[Accepted | Rejected | RetryMessage] = []
             with world.lock:
                 for record in batch:
-                    assert isinstance(record, SourceRecord) and record.customer_id is not None
+                    assert isinstance(record, SourceRecord)
+                    assert record.customer_id is not None
                     roll = rng.random() if world.noisy else 1.0
                     if roll < 0.08:
                         outcomes.append(Rejected(record, 400, {"message": "refused"}))
