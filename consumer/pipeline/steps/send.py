@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import itertools
+import logging
 import queue
 import time
 from collections.abc import Sequence
@@ -54,6 +56,7 @@ from consumer.pipeline.record import SourceRecord
 from consumer.pipeline.step import DeadLetterSink, Step
 
 _log = structlog.get_logger(__name__)
+_request_ids = itertools.count(1)
 
 AEP_REJECTED: Final = "deliver.aep_rejected"
 REQUEST_TOO_LARGE: Final = "deliver.request_too_large"
@@ -309,11 +312,25 @@ class SendStep:
             for record in pending:
                 record.attempts += 1
             started = time.monotonic()
+            traced = _log.is_enabled_for(logging.DEBUG)
+            if traced:
+                # Which customers are inside AEP requests, when (customer ids are not personal
+                # data): what a test of several members reads to check one record per customer.
+                request_id = next(_request_ids)
+                _log.debug(
+                    "aep_request_sent",
+                    request=request_id,
+                    at=time.time(),
+                    customers=[r.customer_id for r in pending],
+                )
             try:
                 answer = await self._sender.send(outgoing)
             except BaseException:
                 breaker.abandon(probe)
                 raise
+            finally:
+                if traced:
+                    _log.debug("aep_request_answered", request=request_id, at=time.time())
             self._metrics.request_duration.record(time.monotonic() - started)
             self._metrics.batch_records.record(len(outgoing))
             self._metrics.batch_bytes.record(self._sender.request_size(outgoing))
