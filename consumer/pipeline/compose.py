@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from consumer.aep.http_loop import EventLoopThread
+from anyio.from_thread import BlockingPortal
+
 from consumer.aep.protocol import InletSender
 from consumer.observability.metrics import Metrics
 from consumer.pipeline.guard import CountingStep, DeadLetterGuard
@@ -110,7 +111,7 @@ class Pipeline:
         mapper: Mapper,
         validator: RecordValidator,
         sender: InletSender,
-        loop: EventLoopThread,
+        portal: BlockingPortal,
         dead_letters: DeadLetterFactory,
         committer: Committer,
         limits: PipelineLimits,
@@ -127,7 +128,7 @@ class Pipeline:
         self._lanes = lanes = CustomerLanes()
         self._send = send = SendStep(
             sender,
-            loop,
+            portal,
             lanes,
             accounted,
             sink,

@@ -18,7 +18,6 @@ from typing import Any
 import orjson
 from confluent_kafka import TopicPartition
 
-from consumer.aep.http_loop import EventLoopThread
 from consumer.kafka.dead_letters import DeadLetterProducer
 from consumer.kafka.source import KafkaCommitter, KafkaSource
 from consumer.observability.metrics import Metrics
@@ -27,7 +26,7 @@ from consumer.pipeline.guard import DeadLetterGuard
 from consumer.pipeline.step import Step
 from mappers.results import Delete, MapFailure, Upsert
 from schemas.avro.errors import DecodeError
-from tests.consumer.pipeline.fakes import TOPIC, FakeDecoded, ScriptedSender
+from tests.consumer.pipeline.fakes import TOPIC, FakeDecoded, ScriptedSender, http_portal
 
 
 class Message:
@@ -228,46 +227,45 @@ def scripted_stack(
     ready_at: datetime | None = None,
     consumer: ScriptedConsumer | None = None,
 ) -> Iterator[Stack]:
-    loop = EventLoopThread()
-    loop.start()
-    consumer = consumer or ScriptedConsumer()
-    metrics = Metrics()
-    broker = dead_letter_broker or DeadLetterBroker()
-    committer = KafkaCommitter(
-        consumer,  # type: ignore[arg-type]
-        metrics,
-        True,
-        guard.cap if guard is not None else None,
-    )
+    with http_portal() as portal:
+        consumer = consumer or ScriptedConsumer()
+        metrics = Metrics()
+        broker = dead_letter_broker or DeadLetterBroker()
+        committer = KafkaCommitter(
+            consumer,  # type: ignore[arg-type]
+            metrics,
+            True,
+            guard.cap if guard is not None else None,
+        )
 
-    def dead_letters(accounted: Step) -> DeadLetterProducer:
-        return DeadLetterProducer(broker, "dlq", accounted, metrics, guard=guard)
+        def dead_letters(accounted: Step) -> DeadLetterProducer:
+            return DeadLetterProducer(broker, "dlq", accounted, metrics, guard=guard)
 
-    pipeline = Pipeline(
-        decoder=JsonDecoder(),
-        mapper=KeyMapper(),  # type: ignore[arg-type]
-        validator=NoViolations(),
-        sender=sender,
-        loop=loop,
-        dead_letters=dead_letters,
-        committer=committer,
-        limits=limits,
-        metrics=metrics,
-        ready_at=ready_at,
-        guard=guard,
-    )
-    source = KafkaSource(
-        consumer,  # type: ignore[arg-type]
-        TOPIC,
-        pipeline,
-        committer=committer,
-        metrics=metrics,
-        revoke_timeout_s=revoke_timeout_s,
-    )
-    consumer.subscribe(
-        [TOPIC], on_assign=source._on_assign, on_revoke=source._on_revoke, on_lost=source._on_lost
-    )
-    try:
+        pipeline = Pipeline(
+            decoder=JsonDecoder(),
+            mapper=KeyMapper(),  # type: ignore[arg-type]
+            validator=NoViolations(),
+            sender=sender,
+            portal=portal,
+            dead_letters=dead_letters,
+            committer=committer,
+            limits=limits,
+            metrics=metrics,
+            ready_at=ready_at,
+            guard=guard,
+        )
+        source = KafkaSource(
+            consumer,  # type: ignore[arg-type]
+            TOPIC,
+            pipeline,
+            committer=committer,
+            metrics=metrics,
+            revoke_timeout_s=revoke_timeout_s,
+        )
+        consumer.subscribe(
+            [TOPIC],
+            on_assign=source._on_assign,
+            on_revoke=source._on_revoke,
+            on_lost=source._on_lost,
+        )
         yield Stack(source, consumer, pipeline, broker, sender, metrics)
-    finally:
-        loop.stop()

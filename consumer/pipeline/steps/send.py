@@ -1,13 +1,14 @@
 """Step 5: send batches to the AEP inlet on the HTTP loop and account for every answer.
 
 The poll thread calls `submit_batch` and never waits: the request, its retries and splits run as
-one task on the HTTP loop (`http_loop`). Every record's final outcome is handed back the moment
-AEP answers for it, through one ordered channel (`_events`), so only records still waiting for an
-answer are "in flight" (their lanes closed): a batch-mate retried for minutes holds back nobody
-else. `poll` (poll thread) applies docs/DESIGN.md §6 to each outcome: accepted -> accounted for
-with the waiting records it superseded; refused -> dead-lettered and the lane's newest waiting
-record becomes sendable; let go (its partition was revoked) -> nothing to account; a fault ->
-stop, after settling everything already answered.
+one task on the HTTP loop (the event loop thread of an anyio blocking portal). Every record's
+final outcome is handed back the moment AEP answers for it, through one ordered channel
+(`_events`), so only records still waiting for an answer are "in flight" (their lanes closed): a
+batch-mate retried for minutes holds back nobody else. `poll` (poll thread) applies
+docs/DESIGN.md §6 to each outcome: accepted -> accounted for with the waiting records it
+superseded; refused -> dead-lettered and the lane's newest waiting record becomes sendable; let
+go (its partition was revoked) -> nothing to account; a fault -> stop, after settling everything
+already answered.
 
 Transient failures (docs/DESIGN.md §6, "Retries and guard") are retried on the loop: full-jitter
 back-off with `Retry-After`, the process-wide retry rate limit, and the circuit breaker
@@ -31,10 +32,10 @@ from datetime import UTC, datetime
 from typing import Final
 
 import structlog
+from anyio.from_thread import BlockingPortal
 
 from consumer.aep.backoff import CAP_S, retry_delay
 from consumer.aep.circuit_breaker import CircuitBreaker
-from consumer.aep.http_loop import EventLoopThread
 from consumer.aep.protocol import (
     Accepted,
     AepConfigurationFault,
@@ -105,7 +106,7 @@ class SendStep:
     def __init__(
         self,
         sender: InletSender,
-        loop: EventLoopThread,
+        portal: BlockingPortal,
         lanes: CustomerLanes,
         accounted: Step,
         dead_letters: DeadLetterSink,
@@ -120,7 +121,7 @@ class SendStep:
         backoff_cap_s: float = CAP_S,
     ) -> None:
         self._sender = sender
-        self._loop = loop
+        self._portal = portal
         self._lanes = lanes
         self._accounted = accounted
         self._dead_letters = dead_letters
@@ -161,11 +162,11 @@ class SendStep:
             raise MessageRejected("too many AEP requests in flight")
         self._requests += 1
         self._metrics.requests_in_flight.add(1)
-        self._loop.submit(self._deliver(records))
+        self._portal.start_task_soon(self._deliver, records)
 
     def revoke(self, partitions: Sequence[TopicPartitionKey]) -> None:
         self._revoked = self._revoked | frozenset(partitions)
-        self._loop.call_soon(self._wake)
+        self._portal.start_task_soon(self._wake)
 
     def assign(self, partitions: Sequence[TopicPartitionKey]) -> None:
         self._revoked = self._revoked - frozenset(partitions)

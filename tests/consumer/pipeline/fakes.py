@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+from anyio.from_thread import BlockingPortal, start_blocking_portal
 
 from consumer.aep.protocol import (
     Accepted,
@@ -23,6 +25,17 @@ from consumer.pipeline.errors import DeadLetter
 from consumer.pipeline.record import SourceRecord
 
 TOPIC = "t"
+
+
+@contextmanager
+def http_portal() -> Iterator[BlockingPortal]:
+    """The HTTP loop thread, as `run` starts it; tasks still running at the end are cancelled,
+    not awaited (a record retried for ever)."""
+    with start_blocking_portal(name="test-http") as portal:
+        try:
+            yield portal
+        finally:
+            portal.call(portal.stop, True)
 
 
 def make_record(
