@@ -44,7 +44,10 @@ def test_no_request_body_exceeds_the_limit() -> None:
     rng = random.Random(1)
     sender = EnvelopeSender()
     # The harness calls only the InletSender protocol on the sender it is given.
-    with delivery(cast(ScriptedSender, sender), max_records=500, max_in_flight=8) as d:
+    # A long linger: batches close on the size bound, which is what this test is about.
+    with delivery(
+        cast(ScriptedSender, sender), max_records=500, max_in_flight=8, linger_s=3600
+    ) as d:
         for i in range(1500):
             size = rng.choice([rng.randrange(10, 2000), rng.randrange(90_000, RECORD_LIMIT + 1)])
             entity = orjson.dumps({"p": "x" * max(0, size - 8)})
