@@ -35,7 +35,8 @@ class Topics:
 
 
 class TopicFactory:
-    """`make_topics(partitions=3, dlq=True)` creates fresh topics and waits until usable."""
+    """`make_topics(partitions=3, dlq=True)` creates fresh topics and waits until usable: the
+    source topic, its dead-letter topic and its compacted state topic (`state=False`: none)."""
 
     def __init__(self, bootstrap: str, prefix: str = "test") -> None:
         self.bootstrap = bootstrap
@@ -49,7 +50,7 @@ class TopicFactory:
         *,
         dlq_partitions: int | None = None,
         config: Mapping[str, str] | None = None,
-        state: bool = False,
+        state: bool = True,
         state_partitions: int | None = None,
         state_config: Mapping[str, str] | None = None,
     ) -> Topics:

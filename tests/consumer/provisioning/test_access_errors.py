@@ -32,7 +32,7 @@ def test_wrong_secret(
     with running_emulator(
         EmulatorOptions(port=0, client_id="right", client_secret="right-secret")
     ) as emulator:
-        aep = Aep(emulator.url, kafka_env(kafka_broker.bootstrap, make_topics()))
+        aep = Aep(emulator.url, kafka_env(kafka_broker.bootstrap, make_topics(state=False)))
         code, out, err = run(aep, monkeypatch, PROFILE_SYNC_AEP_CLIENT_ID="right")
         aep.close()
     assert code == 1

@@ -36,7 +36,7 @@ def test_a_compacted_state_topic_with_the_sources_partitions_passes(
 def test_a_missing_state_topic_exits_2_naming_it(
     kafka_broker: Broker, make_topics: TopicFactory
 ) -> None:
-    topics = make_topics(partitions=2, dlq=False)
+    topics = make_topics(partitions=2, dlq=False, state=False)
     message = _refused(kafka_broker, topic=topics.name, group_id=topics.name)
     assert f"{topics.name}.state" in message  # the default, {group_id}.state
     assert "does not exist" in message
@@ -66,7 +66,7 @@ def test_a_state_topic_without_compaction_exits_2_naming_it(
 def test_compact_and_delete_together_is_compacted(
     kafka_broker: Broker, make_topics: TopicFactory
 ) -> None:
-    topics = make_topics(partitions=1, dlq=False)
+    topics = make_topics(partitions=1, dlq=False, state=False)
     state = f"{topics.name}.both"
     create_topics(kafka_broker.bootstrap, {state: 1}, {"cleanup.policy": "compact,delete"})
     _check(kafka_broker, topic=topics.name, state_topic=state)
