@@ -196,7 +196,7 @@ class ChangelogRestorer:
             entries.setdefault(partition, []).append((key, value))
             positions[partition] = msg.offset() + 1
         for partition, position in positions.items():
-            store = self._stores.get(partition)
+            store = self._stores.opened(partition)
             restoring = self._active[partition]
             if store is None:
                 continue
@@ -212,6 +212,7 @@ class ChangelogRestorer:
         attributes = {ATTR_PARTITION: partition}
         self._metrics.restore_records.add(restoring.records, attributes)
         self._metrics.restore_duration.record(seconds, attributes)
+        self._stores.mark_ready(partition)
         store = self._stores.get(partition)
         if store is not None:
             self._metrics.store_keys.set(store.size(), attributes)

@@ -133,8 +133,10 @@ class StateStores:
         self.root = state_dir / changelog_topic
         self._cache = Cache(BLOCK_CACHE_BYTES)
         self._open: dict[int, PartitionStore] = {}
+        self._ready: set[int] = set()
 
     def open(self, partition: int) -> PartitionStore:
+        """The partition's store, opened if needed; not `ready` until `mark_ready`."""
         store = self._open.get(partition)
         if store is None:
             store = self._open[partition] = PartitionStore(
@@ -142,8 +144,18 @@ class StateStores:
             )
         return store
 
-    def get(self, partition: int) -> PartitionStore | None:
+    def opened(self, partition: int) -> PartitionStore | None:
+        """The store while it is open, restored or not (the restore writes through this)."""
         return self._open.get(partition)
+
+    def mark_ready(self, partition: int) -> None:
+        """The store is up to the changelog's end: decisions and mark writes may use it."""
+        if partition in self._open:
+            self._ready.add(partition)
+
+    def get(self, partition: int) -> PartitionStore | None:
+        """The store when it is current (restored), otherwise None."""
+        return self._open.get(partition) if partition in self._ready else None
 
     def partitions(self) -> list[int]:
         return sorted(self._open)
@@ -161,6 +173,7 @@ class StateStores:
 
     def close(self, partition: int) -> None:
         """Drop the handle (revoke, loss); the files stay as the next owner's checkpoint."""
+        self._ready.discard(partition)
         store = self._open.pop(partition, None)
         if store is not None:
             store.close()

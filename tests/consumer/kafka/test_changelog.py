@@ -60,6 +60,7 @@ class FakeProducer:
 def _writer(tmp_path: Path, producer: Any) -> tuple[ChangelogWriter, StateStores, Collector]:
     stores = StateStores(tmp_path, "g.state")
     stores.open(2)
+    stores.mark_ready(2)
     accounted = Collector()
     return ChangelogWriter(producer, "g.state", stores, accounted, Metrics()), stores, accounted
 
@@ -157,6 +158,7 @@ def test_marks_land_in_the_source_partition_on_the_real_broker(
     stores = StateStores(tmp_path, topics.state)
     for partition in range(3):
         stores.open(partition)
+        stores.mark_ready(partition)
     accounted = Collector()
     writer = ChangelogWriter(producer, topics.state, stores, accounted, Metrics())
     # Customer 7 in every partition: its key hashes to one partition, the marks go to three.

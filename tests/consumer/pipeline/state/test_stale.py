@@ -10,7 +10,8 @@ from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
 from consumer.observability.metric_names import RECORDS_STALE
 from consumer.observability.metrics import Metrics
-from consumer.pipeline.state.stale import StaleGuardStep, StoreNotReady
+from consumer.pipeline.errors import MessageRejected
+from consumer.pipeline.state.stale import StaleGuardStep
 from consumer.pipeline.state.store import StateStores
 from tests.consumer.pipeline.fakes import Collector, make_record
 
@@ -32,6 +33,7 @@ def test_older_than_the_mark_is_accounted_for_and_counted(tmp_path: Path) -> Non
     metrics = Metrics(MeterProvider(metric_readers=[reader]).get_meter("t"))
     stores = StateStores(tmp_path, "g.state")
     stores.open(1).put(42, (100, 100, 9))
+    stores.mark_ready(1)
     forward, accounted = Collector(), Collector()
     step = StaleGuardStep(stores, forward, accounted, metrics)
 
@@ -46,8 +48,18 @@ def test_older_than_the_mark_is_accounted_for_and_counted(tmp_path: Path) -> Non
     stores.close_all()
 
 
-def test_a_partition_without_a_store_is_a_bug(tmp_path: Path) -> None:
+def test_a_partition_being_restored_refuses_until_it_is_current(tmp_path: Path) -> None:
     stores = StateStores(tmp_path, "g.state")
-    step = StaleGuardStep(stores, Collector(), Collector(), Metrics())
-    with pytest.raises(StoreNotReady):
-        step.submit(make_record(1, partition=4, customer=1))
+    forward = Collector()
+    step = StaleGuardStep(stores, forward, Collector(), Metrics())
+    record = make_record(1, partition=4, customer=1)
+    with pytest.raises(MessageRejected):
+        step.submit(record)  # not even open
+    stores.open(4)
+    with pytest.raises(MessageRejected):
+        step.submit(record)  # open, still restoring
+    assert forward.records == []
+    stores.mark_ready(4)
+    step.submit(record)
+    assert forward.records == [record]
+    stores.close_all()

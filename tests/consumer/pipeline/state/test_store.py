@@ -84,5 +84,22 @@ def test_size_counts_customers(tmp_path: Path) -> None:
     assert 900 <= store.size() <= 1_100  # RocksDB's estimate
     assert stores.partitions() == [0]
     stores.close(0)
-    assert stores.get(0) is None
+    assert stores.opened(0) is None
     assert stores.partitions() == []
+
+
+def test_a_store_serves_decisions_only_once_ready(tmp_path: Path) -> None:
+    stores = StateStores(tmp_path, "g.state")
+    store = stores.open(5)
+    assert stores.get(5) is None
+    assert stores.opened(5) is store
+    stores.mark_ready(5)
+    assert stores.get(5) is store
+    stores.mark_ready(6)  # never opened: stays unknown
+    assert stores.get(6) is None
+    stores.close(5)
+    assert stores.get(5) is None
+    assert stores.opened(5) is None
+    assert stores.open(5) is not store
+    assert stores.get(5) is None  # reopened: restored again before use
+    stores.close_all()
