@@ -1,12 +1,6 @@
-"""The stale-update guard's part in partition ownership, for the thread that owns the source
-consumer (docs/DESIGN.md §11): restore on assignment, partitions paused until current, mark
-writes acknowledged before a commit covers them, store handles dropped on revoke and loss.
-
-    assigned(ps)       open each store and start its restore (the source pauses ps)
-    restoring()        partitions to keep paused
-    tick()             a slice of restore work; partitions that became current
-    pending()          mark writes a revoke or shutdown waits for before committing
-    released(ps)       after the commit (or at once, when lost): stop restores, close stores
+"""The stale-update guard's part in partition ownership (docs/DESIGN.md §11), for the poll
+thread: restore on assignment (the partition stays paused until its store is current), store
+handles dropped on revoke and loss. Implements `consumer.pipeline.state.ports.PartitionState`.
 """
 
 from __future__ import annotations
@@ -14,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Final
 
-from consumer.kafka.changelog import ChangelogWriter
 from consumer.kafka.restore import ChangelogRestorer
 from consumer.observability.metric_names import ATTR_PARTITION
 from consumer.observability.metrics import Metrics
@@ -24,17 +17,15 @@ from consumer.pipeline.state.store import StateStores
 RESTORE_SLICE_S: Final = 0.2
 
 
-class StateGuard:
+class KafkaPartitionState:
     def __init__(
         self,
         stores: StateStores,
         restorer: ChangelogRestorer,
-        writer: ChangelogWriter,
         metrics: Metrics,
         restore_slice_s: float = RESTORE_SLICE_S,
     ) -> None:
         self.stores = stores
-        self.writer = writer
         self._restorer = restorer
         self._metrics = metrics
         self._slice = restore_slice_s
@@ -53,13 +44,6 @@ class StateGuard:
             self._restorer.advance(self._slice)
         return [result.partition for result in self._restorer.finished()]
 
-    def poll(self) -> None:
-        """Delivery reports of mark writes (they account for records); raises when one failed."""
-        self.writer.poll()
-
-    def pending(self) -> int:
-        return self.writer.pending()
-
     def released(self, partitions: Iterable[int]) -> None:
         for partition in partitions:
             self._restorer.cancel(partition)
@@ -68,9 +52,8 @@ class StateGuard:
                 self._metrics.store_keys.set(0, {ATTR_PARTITION: partition})
             self.stores.close(partition)
 
-    def close(self, timeout_s: float) -> None:
+    def close(self) -> None:
         try:
-            self.writer.join(timeout_s)
-        finally:
             self._restorer.close()
+        finally:
             self.stores.close_all()
