@@ -21,6 +21,7 @@ import httpx
 import orjson
 import structlog
 
+from consumer.aep.backoff import RETRY_AFTER_CAP_S
 from consumer.aep.envelope import EnvelopeBuilder
 from consumer.aep.ims import ImsUnavailable, TokenProvider
 from consumer.aep.protocol import (
@@ -40,7 +41,6 @@ from consumer.aep.scrub import scrub
 from consumer.config.settings import DeliverySettings, variable
 
 __all__ = [
-    "MAX_RETRY_AFTER_S",
     "HttpInletSender",
     "batch_url",
     "make_http_client",
@@ -49,7 +49,6 @@ __all__ = [
 
 _log = structlog.get_logger(__name__)
 
-MAX_RETRY_AFTER_S: Final = 300.0
 _INLET_URL: Final = variable("aep_inlet_url")
 _FLOW_ID: Final = variable("aep_flow_id")
 _DATASET_ID: Final = variable("aep_dataset_id")
@@ -94,7 +93,8 @@ def batch_url(inlet_url: str) -> str:
 
 
 def parse_retry_after(value: str | None, *, now: Callable[[], float] = time.time) -> float | None:
-    """Seconds to wait from a `Retry-After` value (seconds or HTTP date), capped at 300 s."""
+    """Seconds to wait from a `Retry-After` value (seconds or HTTP date), capped at
+    `backoff.RETRY_AFTER_CAP_S`."""
     if value is None or not value.strip():
         return None
     try:
@@ -109,7 +109,7 @@ def parse_retry_after(value: str | None, *, now: Callable[[], float] = time.time
         seconds = when.timestamp() - now()
     if not math.isfinite(seconds):
         return None
-    return min(max(seconds, 0.0), MAX_RETRY_AFTER_S)
+    return min(max(seconds, 0.0), RETRY_AFTER_CAP_S)
 
 
 def make_http_client(delivery: DeliverySettings) -> httpx.AsyncClient:
@@ -317,12 +317,9 @@ class HttpInletSender:
 
 
 def _identity(records: Sequence[OutgoingRecord]) -> Hashable:
-    keys = tuple(record.key for record in records)
-    try:
-        hash(keys)
-    except TypeError:
-        return tuple(id(key) for key in keys)
-    return keys
+    """The batch as a number: the remembered mismatches hold no reference to a record (a batch
+    that is split or shrinks before its retry is never matched again, and would stay pinned)."""
+    return (len(records), hash(tuple(id(record.key) for record in records)))
 
 
 def _status(value: object) -> int | None:

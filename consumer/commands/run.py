@@ -11,15 +11,16 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 from types import FrameType
 from typing import Final
 
 import structlog
+from anyio.from_thread import start_blocking_portal
 from confluent_kafka import Consumer, Producer
 
 from consumer.aep.envelope import EnvelopeBuilder
-from consumer.aep.http_loop import EventLoopThread
 from consumer.aep.ims import ImsTokenProvider, ImsUnavailable
 from consumer.aep.inlet_client import HttpInletSender, make_http_client
 from consumer.aep.protocol import AepConfigurationFault, InletSender
@@ -35,6 +36,7 @@ from consumer.config.settings import (
     XdmSettings,
     variable,
 )
+from consumer.kafka.dead_letters import DeadLetterProducer
 from consumer.kafka.properties import consumer_config, dead_letter_producer_config
 from consumer.kafka.source import KafkaCommitter, KafkaSource
 from consumer.observability.metrics import Metrics
@@ -130,8 +132,10 @@ def run_consumer(
         consumer.close()
         return _fail(str(exc), exc.exit_code)
 
-    loop = EventLoopThread()
-    loop.start()
+    # Every HTTP call runs on one event loop in a thread of its own; the poll thread hands
+    # requests over and never waits on them.
+    http_thread = ExitStack()
+    portal = http_thread.enter_context(start_blocking_portal(name="profile-sync-http"))
     client = make_http_client(delivery)
     tokens = ImsTokenProvider(client, auth, timeout_s=delivery.aep_request_timeout_s)
     sender = HttpInletSender(
@@ -155,8 +159,8 @@ def run_consumer(
     try:
         try:
             # Credentials first: a wrong secret stops the process before it consumes anything.
-            loop.run(tokens.token(), delivery.aep_request_timeout_s + 5)
-            loop.run(check_platform(target, field_group_ids(options.xdm)))
+            portal.start_task_soon(tokens.token).result(delivery.aep_request_timeout_s + 5)
+            portal.call(check_platform, target, field_group_ids(options.xdm))
         except AepConfigurationFault as exc:
             consumer.close()
             return _fail(f"AEP configuration fault: {exc}", exit_codes.AEP_CONFIG_FAULT)
@@ -180,9 +184,10 @@ def run_consumer(
             mapper=mapper,
             validator=validator,
             sender=inlet,
-            loop=loop,
-            dead_letter_producer=producer,
-            dead_letter_topic=kafka.dlq_topic,
+            portal=portal,
+            dead_letters=lambda accounted: DeadLetterProducer(
+                producer, kafka.dlq_topic, accounted, instruments, guard=guard
+            ),
             committer=(committer := KafkaCommitter(consumer, instruments, auto_commit, guard.cap)),
             limits=pipeline_limits,
             metrics=instruments,
@@ -193,22 +198,20 @@ def run_consumer(
             consumer,
             kafka.topic,
             pipeline,
-            tracker=pipeline.tracker,
-            lanes=pipeline.lanes,
-            send=pipeline.send,
-            dead_letters=pipeline.dead_letters,
             committer=committer,
             metrics=instruments,
             revoke_timeout_s=delivery.revoke_timeout_s,
-            max_buffered=pipeline_limits.max_buffered,
         )
         return _consume(source, exit_when_idle, stop or threading.Event())
     finally:
         producer.flush(SHUTDOWN_FLUSH_S)
         try:
-            loop.run(client.aclose(), 5)
+            portal.start_task_soon(client.aclose).result(5)
         finally:
-            loop.stop()
+            # Requests still waiting to be retried (a record AEP keeps refusing) are cancelled,
+            # not awaited: their records are not committed, so the next owner sends them.
+            portal.call(portal.stop, True)
+            http_thread.close()
         if confluent is not None:
             confluent.close()
 

@@ -5,9 +5,12 @@ rebalance callbacks. Nothing here blocks for more than a fraction of a second, e
 revoke wait that docs/DESIGN.md §6 prescribes (`PROFILE_SYNC_REVOKE_TIMEOUT_S` <
 `max.poll.interval.ms`). HTTP and retries run on the HTTP loop (`send_step`).
 
+The source sees the pipeline only through `PipelineInterface`: one `poll` per loop turn, one
+backpressure figure (`room`), and the partition calls of a rebalance.
+
 A partition is paused exactly while the sender backs off for it, and every partition while the
-pipeline holds `max_buffered` records or refuses one; this is reconciled on every loop turn and
-on every assignment. Polls never take more records than the buffer has room for.
+pipeline has no room or refuses a record; this is reconciled on every loop turn and on every
+assignment. Polls never take more records than the pipeline has room for.
 """
 
 from __future__ import annotations
@@ -21,15 +24,12 @@ from typing import Any, Final
 import structlog
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
-from consumer.kafka.dead_letters import DeadLetterProducer
 from consumer.observability.metric_names import ATTR_KIND
 from consumer.observability.metrics import Metrics
+from consumer.pipeline.compose import PipelineInterface
 from consumer.pipeline.errors import MessageRejected, StopConsumer
-from consumer.pipeline.lanes import CustomerLanes
-from consumer.pipeline.offsets import OffsetTracker, TopicPartitionKey
+from consumer.pipeline.offsets import TopicPartitionKey
 from consumer.pipeline.record import SourceRecord
-from consumer.pipeline.step import Step
-from consumer.pipeline.steps.send import SendStep
 
 _log = structlog.get_logger(__name__)
 
@@ -55,7 +55,8 @@ class KafkaCommitter:
         # The dead-letter guard's limit on positions (`DeadLetterGuard.cap`).
         self._cap = cap
 
-    def store(self, positions: dict[TopicPartitionKey, int]) -> None:
+    def store(self, positions: dict[TopicPartitionKey, int]) -> bool:
+        """False when the positions were not stored (they are offered again next time)."""
         if self._cap is not None:
             positions = self._cap(positions)
         offsets = _topic_partitions(positions)
@@ -66,8 +67,9 @@ class KafkaCommitter:
                 self._consumer.commit(offsets=offsets, asynchronous=True)
         except KafkaException as exc:
             _log.warning("offset_store_failed", kafka_error=str(exc.args[0]))
-            return
+            return False
         self._metrics.commits.add(1, {"kind": "store"})
+        return True
 
     def commit_sync(self, positions: dict[TopicPartitionKey, int]) -> bool:
         if self._cap is not None:
@@ -109,31 +111,21 @@ class KafkaSource:
         self,
         consumer: Consumer,
         topic: str,
-        pipeline: Step,
+        pipeline: PipelineInterface,
         *,
-        tracker: OffsetTracker,
-        lanes: CustomerLanes,
-        send: SendStep,
-        dead_letters: DeadLetterProducer,
         committer: KafkaCommitter,
         metrics: Metrics,
         revoke_timeout_s: float,
-        max_buffered: int | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._consumer = consumer
         self._topic = topic
         self._pipeline = pipeline
-        self._tracker = tracker
-        self._lanes = lanes
-        self._send = send
-        self._dead_letters = dead_letters
         self._committer = committer
         self._metrics = metrics
         self._revoke_timeout = revoke_timeout_s
-        # The bound on records held (lanes, in flight, offered again): polls never take more.
-        self._max_buffered = max_buffered
-        self._held = 0
+        # Room left for records this turn: the pipeline's, less those offered again.
+        self._room = 1
         self._clock = clock
         # Records the pipeline refused (backpressure), offered again before anything new.
         self._carry: deque[SourceRecord] = deque()
@@ -159,26 +151,24 @@ class KafkaSource:
                 return
 
     def _tick(self) -> int:
-        self._pipeline.poll()
-        self._dead_letters.poll()
+        pipeline = self._pipeline
+        pipeline.poll()
         while self._carry and self._clock() >= self._offer_again_at:
             try:
-                self._pipeline.submit(self._carry[0])
+                pipeline.submit(self._carry[0])
             except MessageRejected:
                 # Not before a pause: a refusal can mean a registry that is down.
                 self._offer_again_at = self._clock() + CARRY_RETRY_S
                 break
             self._carry.popleft()
-        held = self._held = len(self._carry) + self._lanes.buffered() + self._lanes.in_flight()
+        carried = len(self._carry)
+        held = carried + pipeline.held()
         self._metrics.buffered.record(held)
+        self._room = pipeline.room() - carried
         self._reconcile_pause()
-        room = MAX_POLL_RECORDS
-        if self._max_buffered is not None:
-            # Full: every partition is paused (below); 1 because consume() needs a positive count.
-            room = max(1, min(room, self._max_buffered - held))
-        messages = self._consumer.consume(
-            room, BUSY_POLL_S if held or self._dead_letters.pending() else IDLE_POLL_S
-        )
+        # Full: every partition is paused (above); 1 because consume() needs a positive count.
+        room = max(1, min(MAX_POLL_RECORDS, self._room))
+        messages = self._consumer.consume(room, BUSY_POLL_S if held else IDLE_POLL_S)
         if self._fatal is not None:
             raise self._fatal
         if messages:
@@ -188,7 +178,7 @@ class KafkaSource:
     def _take(self, messages: list[Any]) -> None:
         now = self._clock()
         taken = 0
-        tracker = self._tracker
+        pipeline = self._pipeline
         for msg in messages:
             error = msg.error()
             if error is not None:
@@ -199,7 +189,7 @@ class KafkaSource:
                 _log.warning("kafka_consumer_error", kafka_error=str(error))
                 continue
             topic, partition, offset = msg.topic(), msg.partition(), msg.offset()
-            if not tracker.track((topic, partition), offset):
+            if not pipeline.track((topic, partition), offset):
                 continue  # fetched before its partition was revoked
             kind, timestamp = msg.timestamp()
             record = SourceRecord(
@@ -217,7 +207,7 @@ class KafkaSource:
                 self._carry.append(record)
                 continue
             try:
-                self._pipeline.submit(record)
+                pipeline.submit(record)
             except MessageRejected:
                 self._carry.append(record)
                 self._offer_again_at = now + CARRY_RETRY_S
@@ -227,10 +217,10 @@ class KafkaSource:
     def _wanted_paused(self) -> set[TopicPartitionKey]:
         """All partitions while records are offered again (the pipeline is full); otherwise
         exactly those the sender is backing off for (docs/DESIGN.md §6)."""
-        owned = self._tracker.owned()
-        if self._carry or (self._max_buffered is not None and self._held >= self._max_buffered):
+        owned = self._pipeline.owned()
+        if self._carry or self._room <= 0:
             return set(owned)
-        backing_off = self._send.backing_off()
+        backing_off = self._pipeline.backing_off()
         if not backing_off:
             return set()
         return {tp for tp in owned if tp in backing_off}
@@ -250,15 +240,7 @@ class KafkaSource:
         self._paused = want
 
     def _idle_for(self, polled: int) -> float:
-        busy = (
-            polled
-            or not self._tracker.owned()
-            or self._carry
-            or self._lanes.buffered()
-            or self._lanes.in_flight()
-            or self._dead_letters.pending()
-            or self._tracker.total_pending()
-        )
+        busy = polled or self._carry or not self._pipeline.owned() or self._pipeline.busy()
         now = self._clock()
         if busy:
             self._idle_since = None
@@ -270,9 +252,7 @@ class KafkaSource:
     # -- rebalance ------------------------------------------------------------------------
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         tps = [(p.topic, p.partition) for p in partitions]
-        for tp in tps:
-            self._tracker.assign(tp)
-        self._send.assign(tps)
+        self._pipeline.assign(tps)
         consumer.incremental_assign(partitions)
         self._metrics.rebalances.add(1, {ATTR_KIND: "assigned"})
         # Reconciled on every assignment: a newcomer starts paused exactly when it should be,
@@ -316,35 +296,32 @@ class KafkaSource:
 
     def release(self, partitions: Sequence[TopicPartitionKey], commit: bool) -> None:
         """Revoke (commit=True) or lose (commit=False) partitions: stop feeding them, drop their
-        unsent records, wait (bounded) for their requests and dead-letter writes, commit."""
-        mine = set(self._tracker.owned())
+        unsent records, wait (bounded) for their unanswered requests and dead-letter writes,
+        commit."""
+        pipeline = self._pipeline
+        mine = set(pipeline.owned())
         owned = [tp for tp in partitions if tp in mine]
         gone = set(partitions)
-        self._send.revoke(list(partitions))
-        dropped = self._lanes.drop_partitions(gone)
+        dropped = pipeline.revoke(list(partitions))
         self._carry = deque(r for r in self._carry if (r.topic, r.partition) not in gone)
         if commit and owned:
             deadline = self._clock() + self._revoke_timeout
-            while self._lanes.in_flight_in(owned) or self._dead_letters.pending():
-                if self._clock() >= deadline:
-                    _log.warning("revoke_wait_timed_out", partitions=[p for _, p in owned])
-                    break
+            while True:
                 try:
-                    self._pipeline.poll()
-                    self._dead_letters.poll()
+                    pipeline.poll()
                 except StopConsumer as exc:
                     # Stopping anyway: commit what is accounted for, wait for nothing more.
                     if self._fatal is None:
                         self._fatal = exc
                     break
-                if self._dead_letters.pending():
-                    self._dead_letters.join(0.05)
-                else:
-                    time.sleep(0.01)
-            positions = {tp: pos for tp in owned if (pos := self._tracker.position(tp)) is not None}
-            self._committer.commit_sync(positions)
-        for tp in partitions:
-            self._tracker.forget(tp)
+                if not pipeline.unsettled(owned):
+                    break
+                if self._clock() >= deadline:
+                    _log.warning("revoke_wait_timed_out", partitions=[p for _, p in owned])
+                    break
+                pipeline.wait(0.01)
+            self._committer.commit_sync(pipeline.positions(owned))
+        pipeline.forget(partitions)
         _log.info(
             "partitions_released" if commit else "partitions_lost",
             partitions=[p for _, p in partitions],
@@ -354,6 +331,6 @@ class KafkaSource:
     def shutdown(self) -> None:
         """SIGTERM and clean stops: a revoke of every partition, then leave the group."""
         try:
-            self.release(self._tracker.owned(), True)
+            self.release(self._pipeline.owned(), True)
         finally:
             self._consumer.close()

@@ -2,23 +2,29 @@
 with the commit step accounting for every record and the dead-letter sink beside them.
 
     DecodeStep(MapStep(ValidateStep(BatchStep(SendStep))))  --accepted/superseded--> CommitStep
-    each step --refused--> DeadLetterProducer --write acknowledged--> CommitStep
+    each step --refused--> dead-letter sink --write acknowledged--> CommitStep
+
+`Pipeline` is all the Kafka source sees (`PipelineInterface`): records in, partitions assigned and
+revoked, one `poll` per loop turn, and one figure for backpressure (`room`).
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
-from consumer.aep.http_loop import EventLoopThread
+from anyio.from_thread import BlockingPortal
+
 from consumer.aep.protocol import InletSender
-from consumer.kafka.dead_letters import DeadLetterProducer, Producer
 from consumer.observability.metrics import Metrics
 from consumer.pipeline.guard import CountingStep, DeadLetterGuard
 from consumer.pipeline.lanes import CustomerLanes
-from consumer.pipeline.offsets import OffsetTracker
+from consumer.pipeline.offsets import OffsetTracker, TopicPartitionKey
 from consumer.pipeline.record import SourceRecord
-from consumer.pipeline.step import Step
+from consumer.pipeline.step import DeadLetterOutlet, Step
 from consumer.pipeline.steps.batch import BatchStep
 from consumer.pipeline.steps.commit import CommitStep, Committer
 from consumer.pipeline.steps.decode import Decoder, DecodeStep
@@ -27,6 +33,10 @@ from consumer.pipeline.steps.send import SendStep
 from consumer.pipeline.steps.validate import RecordValidator, ValidateStep
 from mappers.mapper import Mapper
 from schemas.limits import RECORD_LIMIT, REQUEST_LIMIT
+
+# Builds the dead-letter sink, given the step that accounts for a record once its write is
+# acknowledged (the commit step, which the pipeline makes).
+DeadLetterFactory = Callable[[Step], DeadLetterOutlet]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +54,55 @@ class PipelineLimits:
     backoff_cap_s: float = 60.0
 
 
+class PipelineInterface(Protocol):
+    """What the Kafka source asks of the pipeline; nothing else of it is visible there."""
+
+    def track(self, tp: TopicPartitionKey, offset: int) -> bool:
+        """A record was polled (before `submit`). False: its partition is no longer owned."""
+
+    def submit(self, record: SourceRecord) -> None:
+        """Take a tracked record; may raise `MessageRejected` (offer the same record later)."""
+
+    def poll(self) -> None:
+        """All periodic work of every step, the dead-letter sink and the commit step."""
+
+    def room(self) -> int:
+        """How many more records may be polled (`max_buffered` less every record held,
+        including those waiting for a dead-letter acknowledgement); <= 0: full."""
+
+    def held(self) -> int:
+        """Records held: in lanes, in flight, or waiting for a dead-letter acknowledgement."""
+
+    def busy(self) -> bool:
+        """Anything polled and not yet accounted for."""
+
+    def backing_off(self) -> frozenset[TopicPartitionKey]:
+        """Partitions the sender is backing off for (paused meanwhile)."""
+
+    def owned(self) -> list[TopicPartitionKey]: ...
+
+    def assign(self, partitions: list[TopicPartitionKey]) -> None: ...
+
+    def revoke(self, partitions: list[TopicPartitionKey]) -> int:
+        """Stop sending records of these partitions; returns how many unsent ones were dropped."""
+
+    def unsettled(self, partitions: list[TopicPartitionKey]) -> bool:
+        """Records of these partitions sent and unanswered, or dead-letter writes unacknowledged
+        (a revoke waits, bounded, for them)."""
+
+    def wait(self, timeout: float) -> None:
+        """Block at most `timeout` s for progress on what `unsettled` reports."""
+
+    def positions(self, partitions: Iterable[TopicPartitionKey]) -> dict[TopicPartitionKey, int]:
+        """Committable positions (W+1) of these partitions, where known."""
+
+    def forget(self, partitions: Iterable[TopicPartitionKey]) -> None: ...
+
+    def close(self) -> None: ...
+
+
 class Pipeline:
-    """The composed steps; itself a step, so the Kafka source only sees `submit`/`poll`."""
+    """The composed steps behind `PipelineInterface`. Poll thread only."""
 
     def __init__(
         self,
@@ -54,30 +111,27 @@ class Pipeline:
         mapper: Mapper,
         validator: RecordValidator,
         sender: InletSender,
-        loop: EventLoopThread,
-        dead_letter_producer: Producer,
-        dead_letter_topic: str,
+        portal: BlockingPortal,
+        dead_letters: DeadLetterFactory,
         committer: Committer,
         limits: PipelineLimits,
         metrics: Metrics,
         ready_at: datetime | None = None,
         guard: DeadLetterGuard | None = None,
     ) -> None:
-        self.metrics = metrics
-        self.tracker = OffsetTracker()
-        self.commit = CommitStep(self.tracker, committer)
-        self.dead_letters = DeadLetterProducer(
-            dead_letter_producer, dead_letter_topic, self.commit, metrics, guard=guard
-        )
+        self._max_buffered = limits.max_buffered
+        self._tracker = tracker = OffsetTracker()
+        self._commit = commit = CommitStep(tracker, committer)
+        self._dead_letters = sink = dead_letters(commit)
         # Accepted and superseded records also count as processed for the guard.
-        accounted: Step = self.commit if guard is None else CountingStep(guard, self.commit)
-        self.lanes = CustomerLanes()
-        self.send = SendStep(
+        accounted: Step = commit if guard is None else CountingStep(guard, commit)
+        self._lanes = lanes = CustomerLanes()
+        self._send = send = SendStep(
             sender,
-            loop,
-            self.lanes,
+            portal,
+            lanes,
             accounted,
-            self.dead_letters,
+            sink,
             metrics,
             max_in_flight=limits.max_in_flight,
             requests_per_s=limits.requests_per_s,
@@ -87,9 +141,9 @@ class Pipeline:
             breaker_threshold=limits.breaker_threshold,
             backoff_cap_s=limits.backoff_cap_s,
         )
-        self.batch = BatchStep(
-            self.lanes,
-            self.send,
+        batch = BatchStep(
+            lanes,
+            send,
             accounted,
             metrics,
             max_records=limits.max_records,
@@ -97,25 +151,72 @@ class Pipeline:
             empty_request_bytes=sender.request_size([]),
             message_overhead=sender.envelope_overhead(),
             linger_s=limits.linger_s,
-            max_buffered=limits.max_buffered,
         )
-        validate = ValidateStep(validator, limits.record_limit, self.batch, self.dead_letters)
-        mapped = MapStep(mapper, validate, self.dead_letters, metrics)
-        self.head = DecodeStep(decoder, mapped, self.dead_letters)
+        validate = ValidateStep(validator, limits.record_limit, batch, sink)
+        mapped = MapStep(mapper, validate, sink, metrics)
+        self._head = DecodeStep(decoder, mapped, sink)
+
+    # -- records --------------------------------------------------------------------------
+    def track(self, tp: TopicPartitionKey, offset: int) -> bool:
+        return self._tracker.track(tp, offset)
 
     def submit(self, record: SourceRecord) -> None:
-        self.head.submit(record)
+        self._head.submit(record)
 
     def poll(self) -> None:
-        self.head.poll()
-        self.dead_letters.poll()
-        self.commit.poll()
+        self._head.poll()
+        self._dead_letters.poll()
+        self._commit.poll()
 
+    def held(self) -> int:
+        lanes = self._lanes
+        return lanes.buffered() + lanes.in_flight() + self._dead_letters.pending()
+
+    def room(self) -> int:
+        return self._max_buffered - self.held()
+
+    def busy(self) -> bool:
+        return bool(self.held() or self._tracker.total_pending())
+
+    def backing_off(self) -> frozenset[TopicPartitionKey]:
+        return self._send.backing_off()
+
+    # -- partitions -----------------------------------------------------------------------
+    def owned(self) -> list[TopicPartitionKey]:
+        return self._tracker.owned()
+
+    def assign(self, partitions: list[TopicPartitionKey]) -> None:
+        for tp in partitions:
+            self._tracker.assign(tp)
+        self._send.assign(partitions)
+
+    def revoke(self, partitions: list[TopicPartitionKey]) -> int:
+        self._send.revoke(partitions)
+        return self._lanes.drop_partitions(partitions)
+
+    def unsettled(self, partitions: list[TopicPartitionKey]) -> bool:
+        return bool(self._lanes.in_flight_in(partitions) or self._dead_letters.pending())
+
+    def wait(self, timeout: float) -> None:
+        if self._dead_letters.pending():
+            self._dead_letters.join(timeout)
+        else:
+            time.sleep(timeout)
+
+    def positions(self, partitions: Iterable[TopicPartitionKey]) -> dict[TopicPartitionKey, int]:
+        tracker = self._tracker
+        return {tp: pos for tp in partitions if (pos := tracker.position(tp)) is not None}
+
+    def forget(self, partitions: Iterable[TopicPartitionKey]) -> None:
+        for tp in partitions:
+            self._tracker.forget(tp)
+
+    # -- end ------------------------------------------------------------------------------
     def join(self, timeout: float) -> bool:
-        done = self.head.join(timeout) and self.dead_letters.join(timeout)
-        self.commit.join(0)
+        done = self._head.join(timeout) and self._dead_letters.join(timeout)
+        self._commit.join(0)
         return done
 
     def close(self) -> None:
-        self.head.close()
-        self.dead_letters.close()
+        self._head.close()
+        self._dead_letters.close()

@@ -3,12 +3,22 @@
 A partition's committable position is W+1, where W is the highest offset such that every record
 polled at or below W is accounted for. Offsets are tracked in poll order (increasing); gaps
 (compaction, transaction markers) are never polled and so never wait.
+
+An offset polled at or below one already tracked in the same assignment (the client's position
+was reset, for example after log truncation) starts the partition's accounting over from there.
+Records still in the pipeline from before are "stale": the first report of each such offset is
+swallowed, so that a record polled again at the same offset is not taken as accounted for by
+its predecessor's outcome (the watermark passes it only when both have ended).
 """
 
 from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+
+import structlog
+
+_log = structlog.get_logger(__name__)
 
 TopicPartitionKey = tuple[str, int]
 
@@ -21,6 +31,8 @@ class _Partition:
     # Position W+1 to commit; None until something was accounted for.
     position: int | None = None
     committed: int | None = None
+    # Offsets outstanding when the accounting was reset: their first report is not counted.
+    stale: set[int] = field(default_factory=set)
 
 
 class OffsetTracker:
@@ -44,15 +56,24 @@ class OffsetTracker:
         if part is None:
             return False
         if part.outstanding and offset <= part.outstanding[-1]:
-            raise ValueError(f"offset {offset} of {tp} polled out of order")
+            part = self._reset(tp, part, offset)
         part.outstanding.append(offset)
         return True
+
+    def _reset(self, tp: TopicPartitionKey, old: _Partition, offset: int) -> _Partition:
+        _log.warning("offset_went_back", partition=tp[1], offset=offset, last=old.outstanding[-1])
+        stale = old.stale | (set(old.outstanding) - old.done)
+        part = self._partitions[tp] = _Partition(committed=old.committed, stale=stale)
+        return part
 
     def accounted(self, tp: TopicPartitionKey, offset: int) -> None:
         """The record is accounted for; advances the watermark when it closes a gap."""
         part = self._partitions.get(tp)
         if part is None:
             return  # the partition was revoked or lost meanwhile: its new owner redoes it
+        if part.stale and offset in part.stale:
+            part.stale.discard(offset)
+            return  # polled before the reset: its successor at this offset is reported apart
         outstanding = part.outstanding
         if not outstanding or offset < outstanding[0]:
             return  # already passed (a duplicate report)

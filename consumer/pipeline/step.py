@@ -46,3 +46,17 @@ class Forwarding:
 class DeadLetterSink(Protocol):
     def dead_letter(self, record: SourceRecord, reason: DeadLetter) -> None:
         """Write the record to the dead-letter topic; it is accounted for once acknowledged."""
+
+
+class DeadLetterOutlet(DeadLetterSink, Protocol):
+    """The dead-letter sink as the pipeline drives it: writes acknowledged in `poll` (then
+    accounted for), `pending` counted against the buffer bound, flushed by `join`."""
+
+    def pending(self) -> int:
+        """Writes not yet acknowledged."""
+
+    def poll(self) -> None: ...
+
+    def join(self, timeout: float) -> bool: ...
+
+    def close(self) -> None: ...

@@ -20,6 +20,7 @@ from opentelemetry.sdk.metrics.export import (
     NumberDataPoint,
 )
 
+from consumer.aep.protocol import InletSender
 from consumer.commands.run import run_consumer
 from consumer.observability import metric_names as names
 from consumer.observability.metrics import Metrics
@@ -86,13 +87,20 @@ class Running:
         return self.result[0]
 
 
-def start_consumer(exit_when_idle: float | None = None) -> Running:
+def start_consumer(
+    exit_when_idle: float | None = None,
+    wrap_sender: Callable[[InletSender], InletSender] | None = None,
+) -> Running:
     readable = ReadableMetrics()
     stop = threading.Event()
     result: list[int] = []
 
     def body() -> None:
-        result.append(run_consumer(None, exit_when_idle, stop=stop, metrics=readable.metrics))
+        result.append(
+            run_consumer(
+                None, exit_when_idle, stop=stop, metrics=readable.metrics, wrap_sender=wrap_sender
+            )
+        )
 
     thread = threading.Thread(target=body, daemon=True)
     running = Running(stop, thread, readable, result)

@@ -4,21 +4,20 @@ A batch holds at most one record per customer (its lane's newest) and only custo
 nothing in flight (`lanes`). It is cut when `max_records` customers are ready, when the oldest
 ready record has waited `linger_s`, or on `join`; its body never exceeds `max_request_bytes`
 (AEP's 1 MB, envelope included, measured as the client will send it).
+The buffer bound is not kept here: the source polls no more than the pipeline has room for.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Final, Protocol
+from typing import Protocol
 
+from consumer.aep.envelope import DELETE_EXTRA_BYTES
 from consumer.observability.metrics import Metrics
-from consumer.pipeline.errors import MessageRejected
 from consumer.pipeline.lanes import CustomerLanes
 from consumer.pipeline.record import SourceRecord
 from consumer.pipeline.step import Step
-
-_DELETE_EXTRA: Final = 48
 
 
 class BatchSink(Protocol):
@@ -44,7 +43,6 @@ class BatchStep:
         empty_request_bytes: int,
         message_overhead: int,
         linger_s: float,
-        max_buffered: int,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._lanes = lanes
@@ -57,14 +55,10 @@ class BatchStep:
         self._budget = max_request_bytes - empty_request_bytes + 1
         self._overhead = message_overhead + 1  # +1: the comma between messages
         self._linger = linger_s
-        self._max_buffered = max_buffered
         self._clock = clock
         self._flushing = False
 
     def submit(self, record: SourceRecord) -> None:
-        # In flight counts too: the bound is on every record this step holds.
-        if self._lanes.buffered() + self._lanes.in_flight() >= self._max_buffered:
-            raise MessageRejected("delivery buffer full")
         if not self._lanes.add(record):
             # An accepted record of this customer is newer: superseded already.
             self._accounted.submit(record)
@@ -99,7 +93,7 @@ class BatchStep:
     def _size(self, record: SourceRecord) -> int:
         size = len(record.entity_json) + self._overhead
         # A delete's envelope also carries `"operations":{"data":"delete"}`.
-        return size + _DELETE_EXTRA if record.operation == "delete" else size
+        return size + DELETE_EXTRA_BYTES if record.operation == "delete" else size
 
     def _cut(self) -> None:
         lanes = self._lanes

@@ -29,7 +29,8 @@ from consumer.pipeline.record import SourceRecord
 
 
 class Committer(Protocol):
-    def store(self, positions: dict[TopicPartitionKey, int]) -> None: ...
+    def store(self, positions: dict[TopicPartitionKey, int]) -> bool:
+        """Store the positions; False when that failed (they are offered again next time)."""
 
 
 class CommitStep:
@@ -57,8 +58,7 @@ class CommitStep:
 
     def store(self) -> None:
         positions = self._tracker.uncommitted()
-        if positions:
-            self._committer.store(positions)
+        if positions and self._committer.store(positions):
             self._tracker.mark_committed(positions)
 
     def join(self, timeout: float) -> bool:

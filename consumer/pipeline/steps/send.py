@@ -1,23 +1,29 @@
 """Step 5: send batches to the AEP inlet on the HTTP loop and account for every answer.
 
 The poll thread calls `submit_batch` and never waits: the request, its retries and splits run as
-one task on the HTTP loop (`http_loop`), so the records of a batch stay "in flight" (their lanes
-closed) until each has a final outcome. `poll` (poll thread) drains finished tasks and applies
-docs/DESIGN.md §6: accepted -> accounted for with the waiting records it superseded; refused ->
-dead-lettered and the lane's newest waiting record becomes sendable; a fault -> stop.
+one task on the HTTP loop (the event loop thread of an anyio blocking portal). Every record's
+final outcome is handed back the moment AEP answers for it, through one ordered channel
+(`_events`), so only records still waiting for an answer are "in flight" (their lanes closed): a
+batch-mate retried for minutes holds back nobody else. `poll` (poll thread) applies
+docs/DESIGN.md §6 to each outcome: accepted -> accounted for with the waiting records it
+superseded; refused -> dead-lettered and the lane's newest waiting record becomes sendable; let
+go (its partition was revoked) -> nothing to account; a fault -> stop, after settling everything
+already answered.
 
 Transient failures (docs/DESIGN.md §6, "Retries and guard") are retried on the loop: full-jitter
 back-off with `Retry-After`, the process-wide retry rate limit, and the circuit breaker
 (`circuit_breaker`) that lets one probe out per back-off interval while AEP fails. They delay
 records, never drop or dead-letter them. While records wait, their partitions are reported by
-`backing_off` and the poll thread pauses them; records of a revoked partition are let go at once.
+`backing_off` and the poll thread pauses them; records of a revoked partition are let go at once,
+also while they wait for the dataflow's `ready_at`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import functools
+import itertools
+import logging
 import queue
 import time
 from collections.abc import Sequence
@@ -26,10 +32,10 @@ from datetime import UTC, datetime
 from typing import Final
 
 import structlog
+from anyio.from_thread import BlockingPortal
 
 from consumer.aep.backoff import CAP_S, retry_delay
 from consumer.aep.circuit_breaker import CircuitBreaker
-from consumer.aep.http_loop import EventLoopThread
 from consumer.aep.protocol import (
     Accepted,
     AepConfigurationFault,
@@ -51,6 +57,7 @@ from consumer.pipeline.record import SourceRecord
 from consumer.pipeline.step import DeadLetterSink, Step
 
 _log = structlog.get_logger(__name__)
+_request_ids = itertools.count(1)
 
 AEP_REJECTED: Final = "deliver.aep_rejected"
 REQUEST_TOO_LARGE: Final = "deliver.request_too_large"
@@ -62,14 +69,44 @@ class _TooLarge:
 
 
 _Final = Accepted | Rejected | _TooLarge
-_Done = tuple[list[SourceRecord], "concurrent.futures.Future[list[tuple[SourceRecord, _Final]]]"]
+# The one channel from the HTTP loop to the poll thread, in the order things happened:
+#   (record, outcome)  the record's final outcome;
+#   (record, None)     the record was let go (its partition was revoked): nothing to account;
+#   (None, None)       a request task ended;
+#   (None, error)      a request task failed: the process stops.
+_Event = tuple[SourceRecord | None, "_Final | BaseException | None"]
+
+
+class _Request:
+    """One request task's records that have no outcome yet (HTTP loop only), so that a failed
+    task lets go exactly those."""
+
+    __slots__ = ("_events", "_open")
+
+    def __init__(self, events: queue.SimpleQueue[_Event], records: list[SourceRecord]) -> None:
+        self._events = events
+        self._open = {id(r): r for r in records}
+
+    def final(self, record: SourceRecord, outcome: _Final) -> None:
+        del self._open[id(record)]
+        self._events.put((record, outcome))
+
+    def let_go(self, record: SourceRecord) -> None:
+        del self._open[id(record)]
+        self._events.put((record, None))
+
+    def ended(self, error: BaseException | None) -> None:
+        for record in self._open.values():
+            self._events.put((record, None))
+        self._open.clear()
+        self._events.put((None, error))
 
 
 class SendStep:
     def __init__(
         self,
         sender: InletSender,
-        loop: EventLoopThread,
+        portal: BlockingPortal,
         lanes: CustomerLanes,
         accounted: Step,
         dead_letters: DeadLetterSink,
@@ -84,7 +121,7 @@ class SendStep:
         backoff_cap_s: float = CAP_S,
     ) -> None:
         self._sender = sender
-        self._loop = loop
+        self._portal = portal
         self._lanes = lanes
         self._accounted = accounted
         self._dead_letters = dead_letters
@@ -103,11 +140,7 @@ class SendStep:
         self._holding: dict[TopicPartitionKey, int] = {}
         self._backing_off: frozenset[TopicPartitionKey] = frozenset()
         self._ready_at = ready_at
-        self._done: queue.SimpleQueue[_Done] = queue.SimpleQueue()
-        # Records of revoked partitions let go before their batch ended (HTTP loop -> poll
-        # thread), and the ids of those the poll thread released (not released again).
-        self._let_go: queue.SimpleQueue[SourceRecord] = queue.SimpleQueue()
-        self._released_early: set[int] = set()
+        self._events: queue.SimpleQueue[_Event] = queue.SimpleQueue()
         self._requests = 0
         # Partitions revoked or lost: their records are not sent again (HTTP loop reads it).
         self._revoked: frozenset[TopicPartitionKey] = frozenset()
@@ -129,47 +162,45 @@ class SendStep:
             raise MessageRejected("too many AEP requests in flight")
         self._requests += 1
         self._metrics.requests_in_flight.add(1)
-        future = self._loop.submit(self._deliver(records))
-        future.add_done_callback(lambda f: self._done.put((records, f)))
+        self._portal.start_task_soon(self._deliver, records)
 
     def revoke(self, partitions: Sequence[TopicPartitionKey]) -> None:
         self._revoked = self._revoked | frozenset(partitions)
-        self._loop.call_soon(self._wake)
+        self._portal.start_task_soon(self._wake)
 
     def assign(self, partitions: Sequence[TopicPartitionKey]) -> None:
         self._revoked = self._revoked - frozenset(partitions)
 
     def poll(self) -> None:
-        while not self._let_go.empty():
-            # Nothing to account: the partition's new owner sends it.
-            record = self._let_go.get_nowait()
-            self._lanes.released(record)
-            self._released_early.add(id(record))
+        """Apply everything the HTTP loop handed back. A stop (a request's fault, or the guard
+        refusing a dead letter) is raised only after every outcome already in the channel is
+        applied, so that nothing answered stays in flight behind it."""
+        events = self._events
+        stop: BaseException | None = None
+        accepted = 0
+        now_ms = time.time() * 1000
         while True:
             try:
-                records, future = self._done.get_nowait()
+                record, outcome = events.get_nowait()
             except queue.Empty:
-                return
-            self._requests -= 1
-            self._metrics.requests_in_flight.add(-1)
-            early = self._released_early
-            let_go = set()
-            if early:
-                let_go = {id(r) for r in records} & early
-                early -= let_go
-            error = future.exception()
-            if error is not None:
-                # The process stops: the batch is unaccounted for and no longer awaited.
-                for record in records:
-                    if id(record) not in let_go:
-                        self._lanes.released(record)
-                raise _stop_for(error)
-            now_ms = time.time() * 1000
-            accepted = 0
-            for record, outcome in future.result():
-                accepted += self._settle(record, outcome, now_ms)
-            if accepted:
-                self._metrics.delivered.add(accepted)
+                break
+            if record is None:
+                self._requests -= 1
+                self._metrics.requests_in_flight.add(-1)
+                if isinstance(outcome, BaseException) and stop is None:
+                    stop = _stop_for(outcome)
+            elif outcome is None:
+                self._lanes.released(record)  # nothing to account: the new owner sends it
+            else:
+                assert not isinstance(outcome, BaseException)
+                try:
+                    accepted += self._settle(record, outcome, now_ms)
+                except StopConsumer as exc:
+                    stop = stop or exc
+        if accepted:
+            self._metrics.delivered.add(accepted)
+        if stop is not None:
+            raise stop
 
     def join(self, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
@@ -242,41 +273,65 @@ class SendStep:
             except TimeoutError:
                 return
 
-    async def _deliver(self, records: list[SourceRecord]) -> list[tuple[SourceRecord, _Final]]:
-        results: list[tuple[SourceRecord, _Final]] = []
-        await self._send_until_final(records, results)
-        return results
+    async def _deliver(self, records: list[SourceRecord]) -> None:
+        request = _Request(self._events, records)
+        try:
+            await self._send_until_final(records, request)
+        except asyncio.CancelledError as exc:
+            request.ended(exc)
+            raise
+        except Exception as exc:
+            request.ended(exc)
+        else:
+            request.ended(None)
 
-    async def _send_until_final(
-        self, records: list[SourceRecord], results: list[tuple[SourceRecord, _Final]]
-    ) -> None:
+    async def _send_until_final(self, records: list[SourceRecord], request: _Request) -> None:
         pending = records
         retries = 0
         retry_after: float | None = None
         breaker = self.breaker
         while pending:
-            pending = self._without_revoked(pending)
+            pending = self._without_revoked(pending, request)
             if not pending:
                 return
-            await self._wait_until_ready()
+            if not await self._until_ready(pending):
+                continue  # some were revoked while waiting: let them go, wait on for the rest
             if self._limit is None:
                 self._limit = ProcessRateLimit(*self._rates)
                 self._retry_limit = RetryRateLimit(self._retries_per_s)
             probe = False
             if retries or breaker.is_open:
-                probe, pending = await self._back_off(pending, retries, retry_after)
+                probe, pending = await self._back_off(pending, retries, retry_after, request)
                 if not pending:
                     return
             await self._limit.acquire(len(pending))
+            pending = self._without_revoked(pending, request)  # revoked while rate-limited
+            if not pending:
+                breaker.abandon(probe)
+                return
             outgoing = [OutgoingRecord(r, r.entity_json, r.operation) for r in pending]
             for record in pending:
                 record.attempts += 1
             started = time.monotonic()
+            traced = _log.is_enabled_for(logging.DEBUG)
+            if traced:
+                # Which customers are inside AEP requests, when (customer ids are not personal
+                # data): what a test of several members reads to check one record per customer.
+                request_id = next(_request_ids)
+                _log.debug(
+                    "aep_request_sent",
+                    request=request_id,
+                    at=time.time(),
+                    customers=[r.customer_id for r in pending],
+                )
             try:
                 answer = await self._sender.send(outgoing)
             except BaseException:
                 breaker.abandon(probe)
                 raise
+            finally:
+                if traced:
+                    _log.debug("aep_request_answered", request=request_id, at=time.time())
             self._metrics.request_duration.record(time.monotonic() - started)
             self._metrics.batch_records.record(len(outgoing))
             self._metrics.batch_bytes.record(self._sender.request_size(outgoing))
@@ -290,7 +345,7 @@ class SendStep:
                         if outcome.retry_after_s is not None:
                             retry_after = max(retry_after or 0.0, outcome.retry_after_s)
                     else:
-                        results.append((record, outcome))
+                        request.final(record, outcome)
                 if again and len(again) == len(pending):
                     breaker.failed(probe, retry_after)  # nothing got through
                 else:
@@ -303,18 +358,22 @@ class SendStep:
             else:  # SplitRequest (413): AEP answered, so it is up
                 breaker.succeeded(probe)
                 if len(pending) == 1:
-                    results.append((pending[0], _TooLarge()))
+                    request.final(pending[0], _TooLarge())
                     return
                 half = len(pending) // 2
-                await self._send_until_final(pending[:half], results)
-                await self._send_until_final(pending[half:], results)
+                await self._send_until_final(pending[:half], request)
+                await self._send_until_final(pending[half:], request)
                 return
             if pending:
                 retries += 1
                 self._metrics.request_retries.add(1)
 
     async def _back_off(
-        self, pending: list[SourceRecord], retries: int, retry_after: float | None
+        self,
+        pending: list[SourceRecord],
+        retries: int,
+        retry_after: float | None,
+        request: _Request,
     ) -> tuple[bool, list[SourceRecord]]:
         """Wait before sending `pending` (again): the batch's own back-off, the open circuit, the
         retry rate limit; their partitions count as backing off meanwhile. Records of partitions
@@ -326,7 +385,7 @@ class SendStep:
         try:
             while True:
                 await self._pause(until - time.monotonic(), pending)
-                pending = self._without_revoked(pending)
+                pending = self._without_revoked(pending, request)
                 if not pending:
                     return False, pending
                 if time.monotonic() < until:
@@ -334,7 +393,7 @@ class SendStep:
                 probe = await self.breaker.admit(functools.partial(self._any_revoked, pending))
                 if probe is None:
                     continue  # some were revoked: let them go, wait on for the rest
-                pending = self._without_revoked(pending)
+                pending = self._without_revoked(pending, request)
                 if not pending:
                     self.breaker.abandon(probe)
                     return False, pending
@@ -363,27 +422,35 @@ class SendStep:
         revoked = self._revoked
         return bool(revoked) and any((r.topic, r.partition) in revoked for r in pending)
 
-    def _without_revoked(self, pending: list[SourceRecord]) -> list[SourceRecord]:
-        """Records of revoked partitions are not sent again: handed back to the poll thread at
-        once (`_let_go`), not with the batch, so that the revoke does not wait for the rest."""
+    def _without_revoked(
+        self, pending: list[SourceRecord], request: _Request
+    ) -> list[SourceRecord]:
+        """Records of revoked partitions are not sent again: let go at once, so that the revoke
+        does not wait for the rest of their request."""
         revoked = self._revoked
         if not revoked:
             return pending
         keep = []
         for record in pending:
             if (record.topic, record.partition) in revoked:
-                self._let_go.put(record)
+                request.let_go(record)
             else:
                 keep.append(record)
         return keep
 
-    async def _wait_until_ready(self) -> None:
-        """A new dataflow loses what it receives before `ready_at` (docs/DESIGN.md §4)."""
-        if self._ready_at is None:
-            return
-        while (wait := (self._ready_at - datetime.now(UTC)).total_seconds()) > 0:
-            await asyncio.sleep(min(wait, 1.0))
+    async def _until_ready(self, pending: list[SourceRecord]) -> bool:
+        """A new dataflow loses what it receives before `ready_at` (docs/DESIGN.md §4): wait for
+        it. False when some of `pending` were revoked meanwhile (they are let go first). Every
+        waiting task reads the shared deadline once: the first to pass it clears it."""
+        ready_at = self._ready_at
+        if ready_at is None:
+            return True
+        while (wait := (ready_at - datetime.now(UTC)).total_seconds()) > 0:
+            await self._pause(min(wait, 1.0), pending)
+            if self._any_revoked(pending):
+                return False
         self._ready_at = None
+        return True
 
 
 def _record_of(key: object) -> SourceRecord:

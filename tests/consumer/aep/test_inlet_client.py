@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import weakref
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -466,6 +468,32 @@ def test_mismatch_memory_is_per_batch() -> None:
         return [await s.send(records(2)), await s.send(records(3))]
 
     assert all(isinstance(r, RetryRequest) for r in run(go()))
+
+
+class Handle:
+    """A record handle that can be watched with a weak reference."""
+
+
+def test_the_mismatch_memory_keeps_no_batch_alive() -> None:
+    # A batch unmatched once and then split (413) is never matched again: its records must not
+    # stay pinned by the memory of mismatches.
+    inlet = Inlet(ok(1), status(413))
+    s, _ = sender(inlet)
+    handles = [Handle() for _ in range(2)]
+    batch = [
+        OutgoingRecord(h, orjson.dumps({"_id": str(i)}), "create") for i, h in enumerate(handles)
+    ]
+    watched = [weakref.ref(h) for h in handles]
+
+    async def go(batch: list[OutgoingRecord]) -> list[SendResult]:
+        return [await s.send(batch), await s.send(batch)]
+
+    first, second = run(go(batch))
+    assert isinstance(first, RetryRequest)
+    assert isinstance(second, SplitRequest)
+    del handles, batch
+    gc.collect()
+    assert [ref() for ref in watched] == [None, None]
 
 
 # --- Retry-After parsing ---------------------------------------------------------------------

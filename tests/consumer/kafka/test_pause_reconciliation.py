@@ -5,21 +5,8 @@ from __future__ import annotations
 
 from confluent_kafka import TopicPartition
 
-from consumer.kafka.source import KafkaCommitter, KafkaSource
-from consumer.observability.metrics import Metrics
-from consumer.pipeline.lanes import CustomerLanes
-from consumer.pipeline.offsets import OffsetTracker, TopicPartitionKey
-from tests.consumer.kafka.test_source import FakeConsumer, FakeMessage, Nothing, Pipeline
-
-
-class BackingOffSend(Nothing):
-    """A send step with nothing in flight whose backing-off partitions the test sets."""
-
-    def __init__(self) -> None:
-        self.partitions: frozenset[TopicPartitionKey] = frozenset()
-
-    def backing_off(self) -> frozenset[TopicPartitionKey]:
-        return self.partitions
+from consumer.kafka.source import KafkaSource
+from tests.consumer.kafka.test_source import FakeConsumer, FakeMessage, Pipeline, source_for
 
 
 class Clock:
@@ -32,31 +19,15 @@ class Clock:
 
 def _source(
     consumer: FakeConsumer, max_buffered: int | None = None, clock: Clock | None = None
-) -> tuple[KafkaSource, BackingOffSend, Pipeline]:
-    tracker = OffsetTracker()
-    pipeline = Pipeline(tracker)
-    send = BackingOffSend()
-    metrics = Metrics()
-    source = KafkaSource(
-        consumer,  # type: ignore[arg-type]
-        "t",
-        pipeline,
-        tracker=tracker,
-        lanes=CustomerLanes(),
-        send=send,  # type: ignore[arg-type]
-        dead_letters=Nothing(),  # type: ignore[arg-type]
-        committer=KafkaCommitter(consumer, metrics),  # type: ignore[arg-type]
-        metrics=metrics,
-        revoke_timeout_s=1.0,
-        max_buffered=max_buffered,
-        clock=clock or Clock(),
-    )
+) -> tuple[KafkaSource, Pipeline, Pipeline]:
+    pipeline = Pipeline(max_buffered if max_buffered is not None else 1_000_000)
+    source, _, _ = source_for(consumer, pipeline, clock or Clock())
     consumer.callbacks = {
         "on_assign": source._on_assign,
         "on_revoke": source._on_revoke,
         "on_lost": source._on_lost,
     }
-    return source, send, pipeline
+    return source, pipeline, pipeline
 
 
 def test_paused_exactly_while_the_sender_backs_off_for_the_partition() -> None:

@@ -4,16 +4,14 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
 
 from confluent_kafka import TopicPartition
 
 from consumer.kafka.source import KafkaCommitter, KafkaSource
 from consumer.observability.metrics import Metrics
 from consumer.pipeline.errors import MessageRejected
-from consumer.pipeline.lanes import CustomerLanes
-from consumer.pipeline.offsets import OffsetTracker
+from consumer.pipeline.offsets import OffsetTracker, TopicPartitionKey
 from consumer.pipeline.record import SourceRecord
 
 
@@ -101,12 +99,18 @@ class FakeConsumer:
 
 
 class Pipeline:
-    """Accounts for every record at once, or refuses while `full`."""
+    """A `PipelineInterface` that accounts for every record at once, or refuses while `full`.
+    With `max_buffered`, what it refused counts as held; `partitions` are those it backs off for."""
 
-    def __init__(self, tracker: OffsetTracker) -> None:
-        self.tracker = tracker
+    def __init__(self, max_buffered: int = 1_000_000) -> None:
+        self.tracker = OffsetTracker()
         self.full = False
         self.seen: list[int] = []
+        self.max_buffered = max_buffered
+        self.partitions: frozenset[TopicPartitionKey] = frozenset()
+
+    def track(self, tp: TopicPartitionKey, offset: int) -> bool:
+        return self.tracker.track(tp, offset)
 
     def submit(self, record: SourceRecord) -> None:
         if self.full:
@@ -117,37 +121,62 @@ class Pipeline:
     def poll(self) -> None:
         pass
 
-    def join(self, timeout: float) -> bool:
-        return True
+    def held(self) -> int:
+        return 0
+
+    def room(self) -> int:
+        return self.max_buffered
+
+    def busy(self) -> bool:
+        return bool(self.tracker.total_pending())
+
+    def backing_off(self) -> frozenset[TopicPartitionKey]:
+        return self.partitions
+
+    def owned(self) -> list[TopicPartitionKey]:
+        return self.tracker.owned()
+
+    def assign(self, partitions: list[TopicPartitionKey]) -> None:
+        for tp in partitions:
+            self.tracker.assign(tp)
+
+    def revoke(self, partitions: list[TopicPartitionKey]) -> int:
+        return 0
+
+    def unsettled(self, partitions: list[TopicPartitionKey]) -> bool:
+        return False
+
+    def wait(self, timeout: float) -> None:
+        pass
+
+    def positions(self, partitions: Iterable[TopicPartitionKey]) -> dict[TopicPartitionKey, int]:
+        return {tp: p for tp in partitions if (p := self.tracker.position(tp)) is not None}
+
+    def forget(self, partitions: Iterable[TopicPartitionKey]) -> None:
+        for tp in partitions:
+            self.tracker.forget(tp)
 
     def close(self) -> None:
         pass
 
 
-class Nothing:
-    """Send step and dead-letter sink with nothing in flight."""
-
-    def __getattr__(self, name: str) -> Callable[..., Any]:
-        return lambda *args, **kwargs: 0
-
-
-def source_for(consumer: FakeConsumer) -> tuple[KafkaSource, Pipeline, OffsetTracker]:
-    tracker = OffsetTracker()
-    pipeline = Pipeline(tracker)
+def source_for(
+    consumer: FakeConsumer,
+    pipeline: Pipeline | None = None,
+    clock: Callable[[], float] | None = None,
+) -> tuple[KafkaSource, Pipeline, OffsetTracker]:
+    pipeline = pipeline or Pipeline()
     metrics = Metrics()
     source = KafkaSource(
         consumer,  # type: ignore[arg-type]
         "t",
         pipeline,
-        tracker=tracker,
-        lanes=CustomerLanes(),
-        send=Nothing(),  # type: ignore[arg-type]
-        dead_letters=Nothing(),  # type: ignore[arg-type]
         committer=KafkaCommitter(consumer, metrics),  # type: ignore[arg-type]
         metrics=metrics,
         revoke_timeout_s=1.0,
+        **({"clock": clock} if clock is not None else {}),
     )
-    return source, pipeline, tracker
+    return source, pipeline, pipeline.tracker
 
 
 def test_idle_exit_waits_for_assignment_then_commits_synchronously() -> None:

@@ -8,12 +8,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from consumer.aep.http_loop import EventLoopThread
 from consumer.observability.metrics import Metrics
 from consumer.pipeline.lanes import CustomerLanes
 from consumer.pipeline.steps.batch import BatchStep
 from consumer.pipeline.steps.send import SendStep
-from tests.consumer.pipeline.fakes import Collector, DeadLetters, ScriptedSender
+from tests.consumer.pipeline.fakes import Collector, DeadLetters, ScriptedSender, http_portal
 
 
 @dataclass
@@ -45,46 +44,40 @@ def delivery(
     max_request_bytes: int = 1_048_576,
     linger_s: float = 0.0,
     max_in_flight: int = 4,
-    max_buffered: int = 10_000,
     metrics: Metrics | None = None,
     ready_at: datetime | None = None,
     backoff_cap_s: float = 60.0,
     breaker_threshold: int = 5,
 ) -> Iterator[Delivery]:
-    loop = EventLoopThread()
-    loop.start()
-    lanes = CustomerLanes()
-    accounted = Collector()
-    dead = DeadLetters()
-    metrics = metrics or Metrics()
-    send = SendStep(
-        sender,
-        loop,
-        lanes,
-        accounted,
-        dead,
-        metrics,
-        max_in_flight=max_in_flight,
-        requests_per_s=100_000,
-        records_per_s=10_000_000,
-        ready_at=ready_at,
-        retries_per_s=1000,
-        breaker_threshold=breaker_threshold,
-        backoff_cap_s=backoff_cap_s,
-    )
-    batch = BatchStep(
-        lanes,
-        send,
-        accounted,
-        metrics,
-        max_records=max_records,
-        max_request_bytes=max_request_bytes,
-        empty_request_bytes=sender.request_size([]),
-        message_overhead=sender.envelope_overhead(),
-        linger_s=linger_s,
-        max_buffered=max_buffered,
-    )
-    try:
+    with http_portal() as portal:
+        lanes = CustomerLanes()
+        accounted = Collector()
+        dead = DeadLetters()
+        metrics = metrics or Metrics()
+        send = SendStep(
+            sender,
+            portal,
+            lanes,
+            accounted,
+            dead,
+            metrics,
+            max_in_flight=max_in_flight,
+            requests_per_s=100_000,
+            records_per_s=10_000_000,
+            ready_at=ready_at,
+            retries_per_s=1000,
+            breaker_threshold=breaker_threshold,
+            backoff_cap_s=backoff_cap_s,
+        )
+        batch = BatchStep(
+            lanes,
+            send,
+            accounted,
+            metrics,
+            max_records=max_records,
+            max_request_bytes=max_request_bytes,
+            empty_request_bytes=sender.request_size([]),
+            message_overhead=sender.envelope_overhead(),
+            linger_s=linger_s,
+        )
         yield Delivery(batch, send, lanes, accounted, dead, sender)
-    finally:
-        loop.stop()

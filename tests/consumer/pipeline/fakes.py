@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+from anyio.from_thread import BlockingPortal, start_blocking_portal
 
 from consumer.aep.protocol import (
     Accepted,
@@ -23,6 +25,17 @@ from consumer.pipeline.errors import DeadLetter
 from consumer.pipeline.record import SourceRecord
 
 TOPIC = "t"
+
+
+@contextmanager
+def http_portal() -> Iterator[BlockingPortal]:
+    """The HTTP loop thread, as `run` starts it; tasks still running at the end are cancelled,
+    not awaited (a record retried for ever)."""
+    with start_blocking_portal(name="test-http") as portal:
+        try:
+            yield portal
+        finally:
+            portal.call(portal.stop, True)
 
 
 def make_record(
@@ -99,6 +112,7 @@ class ScriptedSender:
     whole: Callable[[Sequence[OutgoingRecord]], SendResult | None] | None = None
     latency_s: float = 0.0
     requests: list[list[SourceRecord]] = field(default_factory=list)
+    accepted: list[SourceRecord] = field(default_factory=list)  # in the order AEP took them
     concurrent: int = 0
     max_concurrent: int = 0
 
@@ -122,6 +136,8 @@ class ScriptedSender:
                 record = r.key
                 assert isinstance(record, SourceRecord)
                 outcome = self.script(record, record.attempts) if self.script else None
+                if outcome is None:
+                    self.accepted.append(record)
                 outcomes.append(outcome or Accepted(r.key, f"x-{record.offset}"))
             return BatchResult(outcomes)
         finally:

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from consumer.pipeline.lanes import CustomerLanes
+import tracemalloc
+
+from consumer.pipeline.lanes import ACCEPTED_MEMORY, CustomerLanes
 from tests.consumer.pipeline.fakes import make_record
 
 
@@ -130,3 +132,24 @@ def test_held_records_stay_unaccounted_when_the_in_flight_record_is_refused() ->
     lanes.released(flying)
     assert lanes.take(10, 10_000, size) == []
     assert lanes.buffered() == 0
+
+
+def test_the_memory_of_accepted_keys_is_bounded() -> None:
+    # 100,000 customers, each accepted once: only the most recent ACCEPTED_MEMORY are kept.
+    tracemalloc.start()
+    try:
+        lanes = CustomerLanes()
+        before = tracemalloc.get_traced_memory()[0]
+        for i in range(100_000):
+            key = (1_790_000_000_000 + i, 1_790_000_000_000 + i)
+            lanes.add(make_record(i, customer=10_000_000 + i, key=key))
+            for record in lanes.take(1, 10**9, lambda r: 1):
+                lanes.accepted(record)
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert held < 1_000 * ACCEPTED_MEMORY  # about 380 bytes a customer
+    # The most recent are remembered: an older version of the last customer is superseded...
+    assert not lanes.add(make_record(1, customer=10_000_000 + 99_999, key=(1, 1)))
+    # ...the first customers are forgotten.
+    assert lanes.add(make_record(2, customer=10_000_000, key=(1, 1)))

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import pytest
-
 from consumer.pipeline.offsets import OffsetTracker
 
 TP = ("t", 0)
@@ -64,7 +62,22 @@ def test_uncommitted_reports_only_moved_positions() -> None:
     assert tracker.uncommitted() == {TP: 3}
 
 
-def test_offsets_must_arrive_in_poll_order() -> None:
-    tracker = tracker_with(4)
-    with pytest.raises(ValueError, match="out of order"):
-        tracker.track(TP, 3)
+def test_an_offset_going_back_starts_the_partition_accounting_over() -> None:
+    # Polled 4, 5, 6 (5 accounted), then the client's position was reset to 3.
+    tracker = tracker_with(4, 5, 6)
+    tracker.accounted(TP, 5)
+    assert tracker.track(TP, 3)  # no crash: accounting starts over at 3
+    for offset in (4, 5, 6):
+        tracker.track(TP, offset)
+    tracker.accounted(TP, 3)
+    assert tracker.position(TP) == 4
+    tracker.accounted(TP, 4)  # the report of the 4 polled before the reset: swallowed
+    assert tracker.position(TP) == 4
+    tracker.accounted(TP, 4)  # the 4 polled again
+    tracker.accounted(TP, 5)  # 5 was accounted before the reset: this one counts at once
+    assert tracker.position(TP) == 6
+    tracker.accounted(TP, 6)  # the old 6's report, swallowed: the new 6 is still unaccounted
+    assert tracker.position(TP) == 6
+    assert tracker.pending(TP) == 1
+    tracker.accounted(TP, 6)
+    assert tracker.position(TP) == 7

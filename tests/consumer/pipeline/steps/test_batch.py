@@ -7,7 +7,7 @@ import time
 import pytest
 
 from consumer.aep.protocol import AepConfigurationFault, AepProtocolError, Rejected, RetryMessage
-from consumer.pipeline.errors import MessageRejected, StopConsumer
+from consumer.pipeline.errors import StopConsumer
 from consumer.pipeline.record import SourceRecord
 from tests.consumer.pipeline.delivery_harness import delivery
 from tests.consumer.pipeline.fakes import (
@@ -153,14 +153,3 @@ def test_faults_stop_the_consumer_with_their_exit_code(error: Exception, code: i
     assert d.lanes.in_flight() == 0  # nothing left to wait for when stopping
     assert d.accounted.records == []
     assert d.dead.items == []
-
-
-def test_a_full_buffer_rejects_new_records() -> None:
-    sender = ScriptedSender(latency_s=0.2)
-    with delivery(sender, max_buffered=2, max_in_flight=1, linger_s=60) as d:
-        d.batch.submit(make_record(1, customer=1))
-        d.batch.submit(make_record(2, customer=1))
-        with pytest.raises(MessageRejected):
-            d.batch.submit(make_record(3, customer=2))
-        d.drain()
-    assert sorted(d.accounted.offsets) == [1, 2]

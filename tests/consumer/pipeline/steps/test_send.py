@@ -87,3 +87,37 @@ def test_metrics_count_records_and_batches_without_personal_data() -> None:
     for series in points.values():
         for point in series:
             assert set(point.attributes or {}) <= allowed  # type: ignore[attr-defined]
+
+
+def test_several_batches_waiting_for_ready_at_are_all_sent_after_it() -> None:
+    sender = ScriptedSender()
+    ready_at = datetime.now(UTC) + timedelta(seconds=0.5)
+    with delivery(sender, max_records=1, ready_at=ready_at) as d:
+        for offset in (1, 2, 3):
+            d.batch.submit(make_record(offset, customer=offset))
+        d.batch.poll()
+        assert d.send.requests_in_flight() == 3  # three tasks wait for the same deadline
+        d.settle()  # the second task to wake used to fail on the deadline the first cleared
+    assert sorted(d.accounted.offsets) == [1, 2, 3]
+    assert all(r.attempts == 1 for batch in sender.requests for r in batch)
+
+
+def test_a_record_waiting_for_ready_at_is_let_go_at_once_when_its_partition_is_revoked() -> None:
+    sender = ScriptedSender()
+    ready_at = datetime.now(UTC) + timedelta(seconds=1.0)
+    with delivery(sender, max_records=1, ready_at=ready_at) as d:
+        d.batch.submit(make_record(7, customer=1))
+        d.batch.submit(make_record(8, partition=1, customer=2))
+        d.batch.poll()
+        time.sleep(0.1)  # both tasks now wait for ready_at
+        d.send.revoke([("t", 0)])
+        d.lanes.drop_partitions({("t", 0)})
+        started = time.monotonic()
+        while d.lanes.in_flight_in([("t", 0)]):
+            assert time.monotonic() - started < 0.5, "the revoked record was not let go"
+            d.send.poll()
+            time.sleep(0.005)
+        d.settle()
+    # Only partition 1's record reached AEP, after ready_at; partition 0's new owner sends its own.
+    assert [[r.coordinates for r in batch] for batch in sender.requests] == [[("t", 1, 8)]]
+    assert d.accounted.offsets == [8]

@@ -147,7 +147,7 @@ def batch_and_send_case() -> Iterator[Case]:
     sender = ScriptedSender(
         script=lambda r, _a: reject()(r) if r.offset in refused_offsets else None
     )
-    with delivery(sender, max_buffered=4, max_in_flight=1, linger_s=60.0) as d:
+    with delivery(sender, max_in_flight=1, linger_s=60.0) as d:
         good = [make_record(o, customer=o) for o in (1, 2)]
         # Offsets 6 and 7: an older version superseded by the newer one (accounted, not sent).
         good += [make_record(6, customer=6, key=(1, 1)), make_record(7, customer=6, key=(2, 2))]
@@ -155,11 +155,9 @@ def batch_and_send_case() -> Iterator[Case]:
             d.batch,
             good=good,
             bad=[make_record(3, customer=3)],
-            refused=make_record(9, customer=9),
+            refused=make_record(9, customer=9),  # never refused: the buffer bound is the source's
             downstream=lambda: d.accounted.offsets,
             dead=lambda: d.dead.offsets,
-            # A full buffer (max_buffered=4, a long linger) refuses the next record.
-            prefill=[make_record(o, customer=o) for o in (11, 12, 13, 14)],
         )
 
 
@@ -167,8 +165,9 @@ class FakeCommitter:
     def __init__(self) -> None:
         self.stored: list[dict[TopicPartitionKey, int]] = []
 
-    def store(self, positions: dict[TopicPartitionKey, int]) -> None:
+    def store(self, positions: dict[TopicPartitionKey, int]) -> bool:
         self.stored.append(positions)
+        return True
 
 
 @contextmanager
@@ -225,7 +224,7 @@ def test_every_record_ends_exactly_once_downstream_or_dead_lettered(name: str) -
         case.step.close()
 
 
-@pytest.mark.parametrize("name", [n for n in CASES if n != "commit"])
+@pytest.mark.parametrize("name", [n for n in CASES if n not in ("commit", "batch+send")])
 def test_a_refused_record_is_kept_nowhere_and_goes_through_when_offered_again(name: str) -> None:
     with CASES[name]() as case:
         record = case.refused
