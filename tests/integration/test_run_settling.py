@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from confluent_kafka import Consumer
 
 from consumer.aep.protocol import BatchResult, InletSender, OutgoingRecord, RetryMessage, SendResult
+from consumer.commands.run import run_consumer
 from consumer.kafka import source as kafka_source
 from consumer.pipeline.offsets import TopicPartitionKey
 from consumer.pipeline.record import SourceRecord
@@ -24,6 +26,7 @@ from devenv.kafka_local import Broker
 from tests.integration.resilience_support import set_env, start_consumer, wait_for
 from tests.integration.run_support import (
     aep_target,
+    check_final_state,
     committed_offsets,
     consumer_env,
     end_offsets,
@@ -166,3 +169,27 @@ def _join_and_leave(bootstrap: str, group: str, topic: str) -> None:
     time.sleep(1.0)
     member.close()
     time.sleep(2.0)  # the partitions go back to the consumer
+
+
+def test_a_backlog_waiting_for_the_dataflow_ready_at_is_delivered_after_it(
+    kafka_broker: Broker, make_topics: TopicFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Many batches wait for ready_at at once (20 records each): every one of them goes after it.
+    topics = make_topics(partitions=3)
+    produced = produce_sample(kafka_broker.bootstrap, topics.name, 600, 24, 0.0)
+    with aep_target() as target:
+        ready_at = datetime.now(UTC) + timedelta(seconds=3)
+        env = consumer_env(
+            kafka_broker.bootstrap,
+            topics,
+            target,
+            PROFILE_SYNC_BATCH_MAX_RECORDS="20",
+            PROFILE_SYNC_AEP_READY_AT=ready_at.isoformat(),
+        )
+        set_env(monkeypatch, env)
+        assert run_consumer(None, exit_when_idle=1.0) == 0
+        check_final_state(
+            kafka_broker.bootstrap, topics, env["PROFILE_SYNC_GROUP_ID"], target, produced
+        )
+        received = [r["receivedTimeMs"] for r in target.records()]
+        assert min(received) >= ready_at.timestamp() * 1000

@@ -172,7 +172,7 @@ class LateDeadLetters(DeadLetterBroker):
         super().__init__()
         self.world = world
         self.rng = rng
-        self._writes: list[tuple[Callable[[Any, Any], None], SourceRecord]] = []
+        self._writes: list[tuple[Callable[[Any, Any], None], tuple[int, int]]] = []
 
     def produce(
         self,
@@ -184,8 +184,13 @@ class LateDeadLetters(DeadLetterBroker):
         headers: Any = None,
     ) -> None:
         assert on_delivery is not None
-        record = on_delivery.args[0]  # type: ignore[attr-defined]
-        self._writes.append((on_delivery, record))
+        # The source coordinates, from the dead-letter header contract.
+        named = {name: raw for name, raw in headers if raw is not None}
+        coordinates = (
+            int(named["__connect.errors.partition"]),
+            int(named["__connect.errors.offset"]),
+        )
+        self._writes.append((on_delivery, coordinates))
 
     def poll(self, timeout: float) -> int:
         keep, done = [], 0
@@ -204,8 +209,8 @@ class LateDeadLetters(DeadLetterBroker):
         self._writes = []
         return 0
 
-    def _ack(self, callback: Callable[[Any, Any], None], record: SourceRecord) -> None:
-        self.world.dead_lettered.add((record.partition, record.offset))
+    def _ack(self, callback: Callable[[Any, Any], None], coordinates: tuple[int, int]) -> None:
+        self.world.dead_lettered.add(coordinates)
         callback(None, None)
 
     @property

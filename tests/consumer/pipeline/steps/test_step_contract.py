@@ -248,3 +248,28 @@ def test_poll_is_quick_when_idle_and_close_does_not_raise(name: str) -> None:
             case.step.poll()
         assert time.monotonic() - started < 0.5
         case.step.close()
+
+
+class FailingCommitter(FakeCommitter):
+    """`store_offsets` fails (for example the partition was just revoked) until `healthy`."""
+
+    healthy = False
+
+    def store(self, positions: dict[TopicPartitionKey, int]) -> bool:
+        super().store(positions)
+        return self.healthy
+
+
+def test_positions_whose_store_failed_are_offered_again() -> None:
+    tracker = OffsetTracker()
+    tracker.assign(("t", 0))
+    tracker.track(("t", 0), 5)
+    committer = FailingCommitter()
+    step = CommitStep(tracker, committer, interval_s=0)
+    step.submit(make_record(5))
+    step.poll()
+    committer.healthy = True
+    step.poll()
+    assert committer.stored == [{("t", 0): 6}, {("t", 0): 6}]
+    step.poll()  # stored now: not offered again
+    assert len(committer.stored) == 2
