@@ -18,12 +18,12 @@ import structlog
 from confluent_kafka import OFFSET_BEGINNING, KafkaError, TopicPartition
 
 from consumer.config import exit_codes
-from consumer.config.settings import KafkaSettings
+from consumer.config.settings import KafkaSettings, variable
 from consumer.observability.metric_names import ATTR_PARTITION
 from consumer.observability.metrics import Metrics
 from consumer.pipeline.errors import StopConsumer
 from consumer.pipeline.state.mark import MarkFormatError, decode_mark
-from consumer.pipeline.state.store import StateStores
+from consumer.pipeline.state.store import StateStores, StoreOpenError
 
 _log = structlog.get_logger(__name__)
 
@@ -97,7 +97,13 @@ class ChangelogRestorer:
     def start(self, partition: int) -> None:
         """Open the partition's store and begin bringing it up to the changelog's end."""
         started = self._clock()
-        store = self._stores.open(partition)
+        try:
+            store = self._stores.open(partition)
+        except StoreOpenError as exc:
+            raise StateRestoreFailed(
+                f"{exc}; each process needs a {variable('state_dir')} of its own",
+                exit_codes.ERROR,
+            ) from None
         try:
             low, high = self._consumer.get_watermark_offsets(
                 TopicPartition(self._topic, partition), timeout=WATERMARK_TIMEOUT_S, cached=False

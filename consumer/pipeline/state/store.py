@@ -54,14 +54,21 @@ def _write_options() -> WriteOptions:
     return options
 
 
+class StoreOpenError(RuntimeError):
+    """RocksDB refused to open a partition's directory (held by another process, or unusable)."""
+
+
 class PartitionStore:
     """Marks of the customers of one source partition. Not thread-safe: one owner at a time."""
 
     def __init__(self, path: Path, partition: int, cache: Cache) -> None:
-        path.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.partition = partition
-        self._db = Rdict(str(path), _options(cache))
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            self._db = Rdict(str(path), _options(cache))
+        except Exception as exc:  # rocksdict raises plain Exception (e.g. "lock hold by ...")
+            raise StoreOpenError(f"cannot open the state store {path} ({exc})") from None
         self._db.set_write_options(_write_options())
         raw = self._db.get(CHECKPOINT_KEY)
         self._position: int | None = None if raw is None else _POSITION.unpack(raw)[0]

@@ -152,3 +152,15 @@ def test_a_record_that_is_not_a_mark_stops_the_restore(
     assert f"{settings.state_topic}[1]@0" in str(stopped.value)
     restorer.close()
     stores.close_all()
+
+
+def test_a_state_directory_in_use_stops_naming_the_setting(
+    settings: KafkaSettings, tmp_path: Path
+) -> None:
+    holder = StateStores(tmp_path, settings.state_topic)
+    holder.open(0)
+    restorer = _restorer(settings, StateStores(tmp_path, settings.state_topic))
+    with pytest.raises(StateRestoreFailed, match="PROFILE_SYNC_STATE_DIR"):
+        restorer.start(0)
+    restorer.close()
+    holder.close_all()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from consumer.pipeline.state.mark import MarkFormatError, encode_mark
-from consumer.pipeline.state.store import StateStores
+from consumer.pipeline.state.store import StateStores, StoreOpenError
 
 
 def test_marks_only_move_forward(tmp_path: Path) -> None:
@@ -103,3 +103,11 @@ def test_a_store_serves_decisions_only_once_ready(tmp_path: Path) -> None:
     assert stores.open(5) is not store
     assert stores.get(5) is None  # reopened: restored again before use
     stores.close_all()
+
+
+def test_a_directory_held_by_another_store_is_refused_clearly(tmp_path: Path) -> None:
+    first = StateStores(tmp_path, "g.state")
+    first.open(0)
+    with pytest.raises(StoreOpenError, match="cannot open the state store"):
+        StateStores(tmp_path, "g.state").open(0)
+    first.close_all()
