@@ -228,3 +228,39 @@ def test_a_bad_state_topic_exits_2_naming_it(
         assert repr(state) in err
         assert expected in err
         assert target.stats()["messages"]["received"] == 0
+
+
+def test_a_restart_with_the_state_directory_resumes_from_its_checkpoint(
+    kafka_broker: Broker, make_topics: TopicFactory
+) -> None:
+    topics = make_topics(partitions=1)
+    customers = Customers(seed=45)
+    ids = customers.ids(4)
+    with aep_target() as target:
+        env = {
+            **os.environ,
+            **consumer_env(kafka_broker.bootstrap, topics, target),
+            "PROFILE_SYNC_LOG_LEVEL": "INFO",
+        }
+
+        def run() -> list[str]:
+            done = subprocess.run(
+                [PROFILE_SYNC, "run", "--exit-when-idle", "1"],
+                env=env,
+                timeout=120,
+                check=False,
+                capture_output=True,
+                text=True,
+            )
+            assert done.returncode == 0, done.stderr[-2000:]
+            return [line for line in done.stderr.splitlines() if "state_restored" in line]
+
+        produce_events(kafka_broker.bootstrap, topics.name, [customers.upsert(c, 30) for c in ids])
+        [first] = run()
+        assert '"from_checkpoint": false' in first
+        produce_events(kafka_broker.bootstrap, topics.name, [customers.upsert(c, 10) for c in ids])
+        [second] = run()  # the clean stop saved the store and its checkpoint
+        assert '"from_checkpoint": true' in second
+        assert '"records": 0' in second
+        sent = history(target)
+        assert {c: sent[c] for c in ids} == {c: [("create", stamp(30))] for c in ids}
