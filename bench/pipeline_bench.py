@@ -48,6 +48,7 @@ from schemas.xdm import compile_validator
 
 TOPIC = "bench.customer"
 DLQ = "bench.customer.dlq"
+STATE = "bench.state"
 
 
 class TimingSender:
@@ -133,6 +134,10 @@ def main() -> None:
             kafka_local.create_topics(
                 broker.bootstrap, {TOPIC: args.partitions, DLQ: args.partitions}
             )
+            # The stale-update guard's changelog, as `profile-sync init` creates it.
+            kafka_local.create_topics(
+                broker.bootstrap, {STATE: args.partitions}, {"cleanup.policy": "compact"}
+            )
             options = EmulatorOptions(port=0, max_requests_per_s=0, max_messages_per_s=0)
             with running_emulator(options, subprocess=True) as emulator:
                 ids = provision(emulator.url)
@@ -143,6 +148,8 @@ def main() -> None:
                     "PROFILE_SYNC_TOPIC": TOPIC,
                     "PROFILE_SYNC_DLQ_TOPIC": DLQ,
                     "PROFILE_SYNC_GROUP_ID": "bench",
+                    "PROFILE_SYNC_STATE_TOPIC": STATE,
+                    "PROFILE_SYNC_STATE_DIR": str(Path(work) / "state"),
                     "PROFILE_SYNC_AEP_IMS_URL": emulator.url,
                     "PROFILE_SYNC_AEP_PLATFORM_URL": emulator.url,
                     "PROFILE_SYNC_AEP_CLIENT_ID": "bench",

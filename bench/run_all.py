@@ -31,6 +31,7 @@ from bench.figures import (
     outage,
     records_per_request,
     scale_out,
+    state,
 )
 from bench.figures.common import Context, Figure
 from devenv.stack import LocalStack
@@ -43,6 +44,7 @@ FIGURES: dict[str, tuple[str, Callable[[Context], Figure]]] = {
     "outage": (outage.NAME, outage.measure),
     "scale-out": (scale_out.NAME, scale_out.measure),
     "headroom": (headroom.NAME, headroom.measure),
+    "state": (state.NAME, state.measure),
 }
 
 

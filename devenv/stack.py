@@ -179,8 +179,17 @@ class LocalStack:
         assert self.broker is not None, "use LocalStack in a with block"
         return self.broker.bootstrap
 
-    def create_topics(self, topic: str, dlq_topic: str, partitions: int) -> None:
+    def create_topics(
+        self, topic: str, dlq_topic: str, partitions: int, group_id: str | None = None
+    ) -> None:
+        """A source topic and its dead-letter topic; with `group_id`, that group's compacted
+        state topic too (`{group_id}.state`, the default `PROFILE_SYNC_STATE_TOPIC`), as
+        `profile-sync init` creates it."""
         kafka_local.create_topics(self.bootstrap, {topic: partitions, dlq_topic: partitions})
+        if group_id is not None:
+            kafka_local.create_topics(
+                self.bootstrap, {f"{group_id}.state": partitions}, {"cleanup.policy": "compact"}
+            )
 
     # ------------------------------------------------------------------------- commands
 
@@ -256,9 +265,12 @@ class LocalStack:
             args += ["--exit-when-idle", repr(exit_when_idle)]
         log: IO[bytes] = (self.work / f"{name}.log").open("wb")
         self._stack.callback(log.close)
-        process = subprocess.Popen(
-            args, env=dict(env or self.env()), stdout=subprocess.DEVNULL, stderr=log
-        )
+        # Each consumer its own state directory, as each pod has its own volume.
+        child_env = {
+            "PROFILE_SYNC_STATE_DIR": str(self.work / "state" / name),
+            **(env or self.env()),
+        }
+        process = subprocess.Popen(args, env=child_env, stdout=subprocess.DEVNULL, stderr=log)
         self._stack.callback(_stop_process, process)
         return process
 

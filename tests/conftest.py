@@ -23,7 +23,8 @@ def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
 
 @pytest.fixture
 def make_topics(kafka_broker: Broker) -> TopicFactory:
-    """`make_topics(partitions=3, dlq=True) -> Topics(name, dlq, partitions)`, unique per call."""
+    """`make_topics(partitions=3, dlq=True) -> Topics(name, dlq, partitions, state)`, unique per
+    call; `state` is the compacted state topic (`state=False`: not created)."""
     return TopicFactory(kafka_broker.bootstrap)
 
 

@@ -67,7 +67,7 @@ class Context:
         """A new topic pair and consumer group, so one figure never sees another's records."""
         suffix = uuid.uuid4().hex[:8]
         topics = Topics(f"bench.{prefix}.{suffix}", f"bench.{prefix}.{suffix}.dlq", f"g-{suffix}")
-        self.stack.create_topics(topics.topic, topics.dlq_topic, partitions)
+        self.stack.create_topics(topics.topic, topics.dlq_topic, partitions, topics.group_id)
         return topics
 
     def consumer_env(self, topics: Topics, **settings: object) -> dict[str, str]:

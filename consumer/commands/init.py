@@ -1,4 +1,6 @@
-"""`profile-sync init [--plan] [--json]`: reconcile what AEP needs (docs/DESIGN.md §3, §4).
+"""`profile-sync init [--plan] [--json]`: reconcile what AEP needs (docs/DESIGN.md §3, §4) and
+create the service's own Kafka topics when missing (dead-letter, state, replay; docs/DESIGN.md
+§11), with the source topic's partition count. The source topic is never created or changed.
 
 Exit codes: 0 done or nothing to do; 2 (`--plan` only) changes pending; 1 an error or drift
 that init refuses to touch. With `--json` stdout holds exactly one JSON line (only on exit 0
@@ -13,10 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Final, TextIO
 
 import orjson
 import structlog
+from confluent_kafka.admin import AdminClient
 
 from consumer.aep.platform_client import PlatformClient
 from consumer.aep.platform_http import PlatformError, PlatformUnavailable
@@ -24,17 +27,30 @@ from consumer.aep.platform_session import platform_session
 from consumer.aep.protocol import AepConfigurationFault
 from consumer.config import exit_codes
 from consumer.config.loading import load_all
-from consumer.config.settings import AepAuthSettings, AepResourceSettings, XdmSettings
+from consumer.config.settings import (
+    AepAuthSettings,
+    AepResourceSettings,
+    KafkaSettings,
+    XdmSettings,
+)
 from consumer.provisioning.apply import apply_plan
 from consumer.provisioning.desired import desired
 from consumer.provisioning.observe import observe
 from consumer.provisioning.plan import Change, Known, make_plan
 from consumer.provisioning.report import json_line, ready_at, summary
+from consumer.provisioning.topics import (
+    TopicPlan,
+    TopicsUnavailable,
+    create_topics,
+    plan_topics,
+)
 from schemas.xdm import tenant_field_group
 
 __all__ = ["InitOutcome", "reconcile", "run_init"]
 
 _log = structlog.get_logger(__name__)
+
+KAFKA_TIMEOUT_S: Final = 15.0
 
 
 def _now_ms() -> int:
@@ -76,6 +92,17 @@ def reconcile(
     return InitOutcome(known, plan.changes, [], planned_only=False)
 
 
+def _with_topics(outcome: InitOutcome, topics: TopicPlan, plan: bool) -> InitOutcome:
+    """AEP's outcome with the topic plan: topics first (they are created last, after AEP)."""
+    created = [Change("create", "topic", topic.name) for topic in topics.create]
+    return InitOutcome(
+        outcome.known,
+        created + outcome.changes,
+        topics.refusals + outcome.refusals,
+        planned_only=plan,
+    )
+
+
 def _emit(lines: list[str], out: TextIO) -> None:
     for line in lines:
         print(line, file=out)
@@ -92,11 +119,20 @@ def run_init(
     out = stdout or sys.stdout
     err = stderr or sys.stderr
     human = err if as_json else out
-    auth, resources, xdm = load_all(config_file, AepAuthSettings, AepResourceSettings, XdmSettings)
+    auth, resources, xdm, kafka = load_all(
+        config_file, AepAuthSettings, AepResourceSettings, XdmSettings, KafkaSettings
+    )
+    # Bootstrap and the common client properties (security): the admin client is neither.
+    admin = AdminClient({**kafka.kafka_config, "bootstrap.servers": kafka.kafka_bootstrap_servers})
     try:
+        topics = plan_topics(admin, kafka, KAFKA_TIMEOUT_S)
         with platform_session(auth) as client:
-            outcome = reconcile(client, resources, xdm, plan_only=plan)
-    except (AepConfigurationFault, PlatformError, PlatformUnavailable) as exc:
+            # A refused topic refuses everything: nothing is written anywhere.
+            outcome = reconcile(client, resources, xdm, plan_only=plan or bool(topics.refusals))
+        outcome = _with_topics(outcome, topics, plan)
+        if not outcome.planned_only and not outcome.refusals:
+            create_topics(admin, topics, KAFKA_TIMEOUT_S)
+    except (AepConfigurationFault, PlatformError, PlatformUnavailable, TopicsUnavailable) as exc:
         print(f"profile-sync init: {exc}", file=err)
         _log.error("init_failed", reason=str(exc))
         return exit_codes.ERROR

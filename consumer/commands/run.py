@@ -1,7 +1,9 @@
 """`profile-sync run`: start-up checks, then the consumer until stopped (docs/DESIGN.md §3).
 
 Exit codes: 0 clean stop (SIGTERM, SIGINT, `--exit-when-idle`); 1 unexpected error; 2 invalid
-configuration (also a missing topic); 3 AEP configuration fault; 4 dead-letter guard tripped.
+configuration (also a missing topic, or a state topic that is missing, not compacted or with
+another partition count than the source); 3 AEP configuration fault; 4 dead-letter guard
+tripped.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
-from contextlib import ExitStack
+from contextlib import ExitStack, closing
 from pathlib import Path
 from types import FrameType
 from typing import Final
@@ -19,6 +21,7 @@ from typing import Final
 import structlog
 from anyio.from_thread import start_blocking_portal
 from confluent_kafka import Consumer, Producer
+from confluent_kafka.admin import AdminClient
 
 from consumer.aep.envelope import EnvelopeBuilder
 from consumer.aep.ims import ImsTokenProvider, ImsUnavailable
@@ -33,18 +36,24 @@ from consumer.config.settings import (
     AvroSettings,
     DeliverySettings,
     KafkaSettings,
+    StateSettings,
     XdmSettings,
     variable,
 )
+from consumer.kafka.changelog import ChangelogWriter
 from consumer.kafka.dead_letters import DeadLetterProducer
+from consumer.kafka.partition_state import KafkaPartitionState
 from consumer.kafka.properties import consumer_config, dead_letter_producer_config
+from consumer.kafka.restore import ChangelogRestorer, restore_consumer_config
 from consumer.kafka.source import KafkaCommitter, KafkaSource
 from consumer.observability.metrics import Metrics
 from consumer.pipeline.compose import Pipeline, PipelineLimits
 from consumer.pipeline.errors import StopConsumer
 from consumer.pipeline.guard import DeadLetterGuard
+from consumer.pipeline.state.store import StateStores
 from consumer.provisioning.startup import (
     StartupError,
+    check_state_topic,
     check_topics,
     resolve_aep_target,
 )
@@ -64,6 +73,10 @@ def _fail(message: str, code: int) -> int:
     print(f"profile-sync run: {message}", file=sys.stderr)
     _log.error("run_stopped", reason=message, exit_code=code)
     return code
+
+
+def _admin(kafka: KafkaSettings) -> AdminClient:
+    return AdminClient({**kafka.kafka_config, "bootstrap.servers": kafka.kafka_bootstrap_servers})
 
 
 def limits_from(delivery: DeliverySettings) -> PipelineLimits:
@@ -92,7 +105,7 @@ def run_consumer(
     """The `run` command. `stop`, `limits`, `wrap_sender` and `metrics` are seams for in-process
     tests: an external stop signal, other batch limits, a decorator around the real inlet
     sender, instruments on a meter the test reads."""
-    kafka, avro, xdm, auth, resources, delivery = load_all(
+    kafka, avro, xdm, auth, resources, delivery, state = load_all(
         config_file,
         KafkaSettings,
         AvroSettings,
@@ -100,6 +113,7 @@ def run_consumer(
         AepAuthSettings,
         AepResourceSettings,
         DeliverySettings,
+        StateSettings,
     )
     try:
         # Looks unset ids up by name and reads the schema once (exit 3 when it does not fit).
@@ -127,6 +141,7 @@ def run_consumer(
     consumer = Consumer(consumer_settings)
     try:
         check_topics(consumer, kafka, METADATA_TIMEOUT_S)
+        check_state_topic(_admin(kafka), kafka, METADATA_TIMEOUT_S)
     except StartupError as exc:
         consumer.close()
         return _fail(str(exc), exc.exit_code)
@@ -155,6 +170,8 @@ def run_consumer(
     )
     inlet: InletSender = wrap_sender(sender) if wrap_sender is not None else sender
     producer = Producer(dead_letter_producer_config(kafka))
+    # Closed after the consumer's last release (the stores' checkpoints are saved then).
+    finish = ExitStack()
     try:
         try:
             # Credentials first: a wrong secret stops the process before it consumes anything.
@@ -174,6 +191,24 @@ def run_consumer(
             on_trip=lambda: instruments.guard_tripped.add(1),
         )
         pipeline_limits = limits or limits_from(delivery)
+        # The stale-update guard (docs/DESIGN.md §11): a store per owned partition, restored
+        # from the changelog on assignment; marks share the dead-letter producer (both are
+        # idempotent, acks=all, and served by the same poll).
+        stores = StateStores(state.state_dir, kafka.state_topic)
+        partition_state = finish.enter_context(
+            closing(
+                KafkaPartitionState(
+                    stores,
+                    ChangelogRestorer(
+                        Consumer(restore_consumer_config(kafka)),
+                        kafka.state_topic,
+                        stores,
+                        instruments,
+                    ),
+                    instruments,
+                )
+            )
+        )
         pipeline = Pipeline(
             decoder=decoder,
             mapper=mapper,
@@ -188,6 +223,10 @@ def run_consumer(
             metrics=instruments,
             ready_at=target.ready_at,
             guard=guard,
+            state=partition_state,
+            marks=lambda accounted: ChangelogWriter(
+                producer, kafka.state_topic, stores, accounted, instruments
+            ),
         )
         source = KafkaSource(
             consumer,
@@ -200,6 +239,7 @@ def run_consumer(
         return _consume(source, exit_when_idle, stop or threading.Event())
     finally:
         producer.flush(SHUTDOWN_FLUSH_S)
+        finish.close()
         try:
             portal.start_task_soon(client.aclose).result(5)
         finally:

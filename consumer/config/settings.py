@@ -24,6 +24,7 @@ from pydantic import (
     PositiveFloat,
     PositiveInt,
     SecretStr,
+    ValidationInfo,
     field_validator,
 )
 from pydantic.fields import FieldInfo
@@ -154,6 +155,23 @@ class KafkaSettings(_Settings):
     kafka_config: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
     kafka_consumer_config: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
     kafka_producer_config: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    # The service's own topics (docs/DESIGN.md §11, §12): `{group_id}` and `{topic}` in a value
+    # stand for those settings, so the defaults follow a renamed group or source topic.
+    state_topic: str = Field("{group_id}.state", min_length=1, validate_default=True)
+    replay_topic: str = Field("{topic}.replay", min_length=1, validate_default=True)
+
+    @field_validator("state_topic", "replay_topic")
+    @classmethod
+    def _expand(cls, value: str, info: ValidationInfo) -> str:
+        known: dict[str, str] = {
+            name: info.data[name] for name in ("group_id", "topic") if name in info.data
+        }
+        try:
+            return value.format_map(known)
+        except (KeyError, ValueError, IndexError):
+            raise ValueError(
+                "may hold only the placeholders {group_id} and {topic} (braces otherwise doubled)"
+            ) from None
 
     @field_validator("kafka_config", mode="before")
     @classmethod
@@ -283,6 +301,15 @@ class DeliverySettings(_Settings):
         return self.aep_max_records_per_s / self.expected_replicas
 
 
+class StateSettings(_Settings):
+    """Where the stale-update guard keeps its per-partition stores (run; docs/DESIGN.md §11).
+
+    The directory is a cache of the changelog topic: deleting it costs a restore, nothing else.
+    """
+
+    state_dir: Path = Path("state")
+
+
 class TelemetrySettings(_Settings):
     """Logging (every command). OpenTelemetry exporters read their own OTEL_* variables."""
 
@@ -305,6 +332,7 @@ ALL_SETTINGS: Final[tuple[type[_Settings], ...]] = (
     AepAuthSettings,
     AepResourceSettings,
     DeliverySettings,
+    StateSettings,
     TelemetrySettings,
 )
 

@@ -30,6 +30,11 @@ class Metrics:
             unit="{record}",
             description="Records written to the dead-letter topic, by error class",
         )
+        self.stale = meter.create_counter(
+            names.RECORDS_STALE,
+            unit="{record}",
+            description="Records older than their customer's mark: skipped, never sent",
+        )
         self.notes = meter.create_counter(
             names.RECORDS_NOTES,
             unit="{record}",
@@ -77,6 +82,27 @@ class Metrics:
         )
         self.guard_tripped = meter.create_counter(
             names.GUARD_TRIPPED, unit="{event}", description="Times the dead-letter guard tripped"
+        )
+        self.restore_records = meter.create_counter(
+            names.STATE_RESTORE_RECORDS,
+            unit="{record}",
+            description="Changelog records read to bring partition stores up to date",
+        )
+        self.restore_duration = meter.create_histogram(
+            names.STATE_RESTORE_DURATION,
+            unit="s",
+            description="Time to bring one partition's store up to the changelog's end",
+        )
+        self.mark_writes = meter.create_counter(
+            names.STATE_MARK_WRITES,
+            unit="{record}",
+            description="Marks acknowledged by the changelog topic",
+        )
+        # Sampled when a store is opened, restored or closed, by source partition.
+        self.store_keys = meter.create_gauge(
+            names.STATE_STORE_KEYS,
+            unit="{customer}",
+            description="Customers with a mark in a partition's store (RocksDB's estimate)",
         )
 
     def dead_letter(self, error_class: str, stage: str) -> None:

@@ -1,8 +1,14 @@
 """The delivery pipeline, composed by constructor: decode -> map -> validate -> batch -> send,
 with the commit step accounting for every record and the dead-letter sink beside them.
 
-    DecodeStep(MapStep(ValidateStep(BatchStep(SendStep))))  --accepted/superseded--> CommitStep
+    DecodeStep(MapStep(ValidateStep(StaleGuardStep(BatchStep(SendStep)))))
+        SendStep --accepted--> mark writer --mark acknowledged--> CommitStep
+        SendStep --superseded--> CommitStep;  StaleGuardStep --stale--> CommitStep
     each step --refused--> dead-letter sink --write acknowledged--> CommitStep
+
+With `state` (the stale-update guard, docs/DESIGN.md §11) a partition's records wait, paused,
+until its store is restored: the partition is reported as backing off meanwhile. Without it
+(unit tests of the other steps) the lanes remember recently accepted keys in memory instead.
 
 `Pipeline` is all the Kafka source sees (`PipelineInterface`): records in, partitions assigned and
 revoked, one `poll` per loop turn, and one figure for backpressure (`room`).
@@ -24,6 +30,8 @@ from consumer.pipeline.guard import CountingStep, DeadLetterGuard
 from consumer.pipeline.lanes import CustomerLanes
 from consumer.pipeline.offsets import OffsetTracker, TopicPartitionKey
 from consumer.pipeline.record import SourceRecord
+from consumer.pipeline.state.ports import MarkSink, MarkSinkFactory, PartitionState
+from consumer.pipeline.state.stale import StaleGuardStep
 from consumer.pipeline.step import DeadLetterOutlet, Step
 from consumer.pipeline.steps.batch import BatchStep
 from consumer.pipeline.steps.commit import CommitStep, Committer
@@ -118,14 +126,20 @@ class Pipeline:
         metrics: Metrics,
         ready_at: datetime | None = None,
         guard: DeadLetterGuard | None = None,
+        state: PartitionState | None = None,
+        marks: MarkSinkFactory | None = None,
     ) -> None:
+        if (state is None) != (marks is None):
+            raise ValueError("the stale-update guard needs both its state and its mark writer")
         self._max_buffered = limits.max_buffered
         self._tracker = tracker = OffsetTracker()
         self._commit = commit = CommitStep(tracker, committer)
         self._dead_letters = sink = dead_letters(commit)
         # Accepted and superseded records also count as processed for the guard.
         accounted: Step = commit if guard is None else CountingStep(guard, commit)
-        self._lanes = lanes = CustomerLanes()
+        self._state = state
+        self._marks: MarkSink | None = None if marks is None else marks(accounted)
+        self._lanes = lanes = CustomerLanes() if state is None else CustomerLanes(accepted_memory=0)
         self._send = send = SendStep(
             sender,
             portal,
@@ -140,6 +154,7 @@ class Pipeline:
             retries_per_s=limits.retries_per_s,
             breaker_threshold=limits.breaker_threshold,
             backoff_cap_s=limits.backoff_cap_s,
+            accepted=self._marks,
         )
         batch = BatchStep(
             lanes,
@@ -152,7 +167,10 @@ class Pipeline:
             message_overhead=sender.envelope_overhead(),
             linger_s=limits.linger_s,
         )
-        validate = ValidateStep(validator, limits.record_limit, batch, sink)
+        guarded: Step = (
+            batch if state is None else StaleGuardStep(state.stores, batch, accounted, metrics)
+        )
+        validate = ValidateStep(validator, limits.record_limit, guarded, sink)
         mapped = MapStep(mapper, validate, sink, metrics)
         self._head = DecodeStep(decoder, mapped, sink)
 
@@ -166,20 +184,34 @@ class Pipeline:
     def poll(self) -> None:
         self._head.poll()
         self._dead_letters.poll()
+        if self._marks is not None:
+            self._marks.poll()
+        if self._state is not None:
+            self._state.tick()  # restores of newly assigned partitions, a slice at a time
         self._commit.poll()
 
     def held(self) -> int:
         lanes = self._lanes
-        return lanes.buffered() + lanes.in_flight() + self._dead_letters.pending()
+        held = lanes.buffered() + lanes.in_flight() + self._dead_letters.pending()
+        return held if self._marks is None else held + self._marks.pending()
 
     def room(self) -> int:
         return self._max_buffered - self.held()
 
     def busy(self) -> bool:
-        return bool(self.held() or self._tracker.total_pending())
+        restoring = self._state is not None and bool(self._state.restoring())
+        return bool(self.held() or self._tracker.total_pending() or restoring)
 
     def backing_off(self) -> frozenset[TopicPartitionKey]:
-        return self._send.backing_off()
+        """Partitions to keep paused: those the sender backs off for, and those whose state
+        is being restored (nothing of them is sent before their marks are known)."""
+        backing_off = self._send.backing_off()
+        if self._state is None:
+            return backing_off
+        restoring = self._state.restoring()
+        if not restoring:
+            return backing_off
+        return backing_off | {tp for tp in self._tracker.owned() if tp[1] in restoring}
 
     # -- partitions -----------------------------------------------------------------------
     def owned(self) -> list[TopicPartitionKey]:
@@ -189,17 +221,22 @@ class Pipeline:
         for tp in partitions:
             self._tracker.assign(tp)
         self._send.assign(partitions)
+        if self._state is not None:
+            self._state.assigned(p for _, p in partitions)
 
     def revoke(self, partitions: list[TopicPartitionKey]) -> int:
         self._send.revoke(partitions)
         return self._lanes.drop_partitions(partitions)
 
     def unsettled(self, partitions: list[TopicPartitionKey]) -> bool:
-        return bool(self._lanes.in_flight_in(partitions) or self._dead_letters.pending())
+        marks = 0 if self._marks is None else self._marks.pending()
+        return bool(self._lanes.in_flight_in(partitions) or self._dead_letters.pending() or marks)
 
     def wait(self, timeout: float) -> None:
         if self._dead_letters.pending():
             self._dead_letters.join(timeout)
+        elif self._marks is not None and self._marks.pending():
+            self._marks.join(timeout)
         else:
             time.sleep(timeout)
 
@@ -208,15 +245,25 @@ class Pipeline:
         return {tp: pos for tp in partitions if (pos := tracker.position(tp)) is not None}
 
     def forget(self, partitions: Iterable[TopicPartitionKey]) -> None:
+        partitions = list(partitions)
         for tp in partitions:
             self._tracker.forget(tp)
+        if self._state is not None:
+            # After the revoke's commit (or at once, when lost): the next owner restores.
+            self._state.released(p for _, p in partitions)
 
     # -- end ------------------------------------------------------------------------------
     def join(self, timeout: float) -> bool:
         done = self._head.join(timeout) and self._dead_letters.join(timeout)
+        if self._marks is not None:
+            done = self._marks.join(timeout) and done
         self._commit.join(0)
         return done
 
     def close(self) -> None:
         self._head.close()
         self._dead_letters.close()
+        if self._marks is not None:
+            self._marks.close()
+        if self._state is not None:
+            self._state.close()

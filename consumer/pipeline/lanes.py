@@ -31,10 +31,11 @@ class _Lane:
 
 class CustomerLanes:
     """Poll thread only. `accepted_memory` bounds how many customers' newest accepted keys are
-    remembered (least recently accepted forgotten first), so that an older version polled after
-    a newer one was accepted is superseded instead of rolling the profile back. Such a late
-    older version comes from a rebalance or a restart, so recent customers matter most: about
-    380 bytes each, 16,384 of them cost about 6 MB."""
+        remembered (least recently accepted forgotten first), so that an older version polled after
+        a newer one was accepted is superseded instead of rolling the profile back. Such a late
+        older version comes from a rebalance or a restart, so recent customers matter most: about
+        380 bytes each, 16,384 of them cost about 6 MB. With the stale-update guard's durable marks
+    (docs/DESIGN.md §11) in front of the lanes the map is not needed: `accepted_memory=0`."""
 
     def __init__(
         self, accepted_memory: int = ACCEPTED_MEMORY, clock: Callable[[], float] = time.monotonic
@@ -106,12 +107,13 @@ class CustomerLanes:
         assert customer is not None
         lane = self._finish(record)
         key = record.ordering_key
-        previous = self._accepted.get(customer)
-        if previous is None or previous < key:
-            self._accepted[customer] = key
-        self._accepted.move_to_end(customer)
-        if len(self._accepted) > self._memory:
-            self._accepted.popitem(last=False)
+        if self._memory:
+            previous = self._accepted.get(customer)
+            if previous is None or previous < key:
+                self._accepted[customer] = key
+            self._accepted.move_to_end(customer)
+            if len(self._accepted) > self._memory:
+                self._accepted.popitem(last=False)
         superseded = [r for r in lane.waiting if r.ordering_key < key]
         if superseded:
             lane.waiting = [r for r in lane.waiting if r.ordering_key >= key]

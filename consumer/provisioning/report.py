@@ -52,7 +52,9 @@ def summary(
 ) -> list[str]:
     lines = [f"profile-sync init: sandbox {sandbox!r}, tenant {tenant_id!r}"]
     if refusals:
-        lines.append("refused: AEP holds resources init cannot reconcile without a breaking or")
+        lines.append(
+            "refused: AEP or Kafka holds resources init cannot reconcile without a breaking or"
+        )
         lines.append("irreversible change; nothing was written:")
         lines += [f"  - {reason}" for reason in refusals]
         return lines

@@ -1,6 +1,7 @@
 """Checks `run` makes before it consumes anything.
 
-Kafka: both topics exist (exit 2 naming the variable). AEP (`resolve_aep_target`): unset ids
+Kafka: both topics exist, and the state topic is compacted with the source topic's partition
+count (exit 2 naming the variable). AEP (`resolve_aep_target`): unset ids
 are looked up by the configured names, then one read of the schema checks that it has exactly
 the field groups the mapper emits; any AEP-side problem refuses to start with exit 3 ("AEP
 configuration fault", docs/DESIGN.md §3).
@@ -31,6 +32,12 @@ from consumer.config.settings import (
     variable,
 )
 from consumer.provisioning.schema_fit import field_group_fit, group_title
+from consumer.provisioning.topics import (
+    TopicAdmin,
+    TopicsUnavailable,
+    describe,
+    state_topic_problem,
+)
 from schemas.xdm import field_group_ids
 
 _T = TypeVar("_T")
@@ -63,6 +70,23 @@ def check_topics(client: ClusterMetadataSource, settings: KafkaSettings, timeout
         found = topics.get(name)
         if found is None or getattr(found, "error", None) is not None:
             raise StartupError(f"{variable(field)}: topic {name!r} does not exist", 2)
+
+
+def check_state_topic(admin: TopicAdmin, settings: KafkaSettings, timeout_s: float) -> None:
+    """The changelog topic exists, is compacted and has the source topic's partition count
+    (docs/DESIGN.md §11); exit 2 naming it otherwise, 1 when the cluster does not answer."""
+    try:
+        found = describe(
+            admin,
+            [settings.topic, settings.state_topic],
+            timeout_s,
+            policies=[settings.state_topic],
+        )
+    except TopicsUnavailable as exc:
+        raise StartupError(str(exc), exit_codes.ERROR) from None
+    problem = state_topic_problem(settings, found[settings.state_topic], found[settings.topic])
+    if problem is not None:
+        raise StartupError(problem, exit_codes.CONFIG_INVALID)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ committed offsets and the emulator's records, never from the consumer's counters
 
 from __future__ import annotations
 
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -99,6 +100,11 @@ def consumer_env(
     }
     if p.flow is not None:
         env["PROFILE_SYNC_AEP_FLOW_ID"] = p.flow.id
+    if topics.state is not None:
+        env["PROFILE_SYNC_STATE_TOPIC"] = topics.state
+    # Each member its own state directory, as each pod has its own volume (`extra` may name one
+    # to keep it across a restart).
+    env["PROFILE_SYNC_STATE_DIR"] = tempfile.mkdtemp(prefix="profile-sync-state-")
     env.update(extra)
     return env
 

@@ -70,7 +70,8 @@ class Group:
         with log.open("wb") as stderr:
             process = subprocess.Popen(
                 [PROFILE_SYNC, "run", *args],
-                env={**self.env, **extra_env},
+                # Each member its own state directory, as each pod has its own volume.
+                env={**self.env, "PROFILE_SYNC_STATE_DIR": str(self.work / name), **extra_env},
                 stdout=subprocess.DEVNULL,
                 stderr=stderr,
             )

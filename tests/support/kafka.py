@@ -19,19 +19,24 @@ from devenv import kafka_local
 READY_TIMEOUT_S = float(os.environ.get("PROFILE_SYNC_TEST_KAFKA_READY_TIMEOUT_S", "120"))
 
 TEST_BROKER_OVERRIDES: Mapping[str, str] = {"auto.create.topics.enable": "false"}
+# What `profile-sync init` gives the state topic.
+STATE_TOPIC_CONFIG: Mapping[str, str] = {"cleanup.policy": "compact"}
 
 
 @dataclass(frozen=True)
 class Topics:
-    """A unique main topic and, when asked for, its dead-letter topic (`<name>.dlq`)."""
+    """A unique main topic and, when asked for, its dead-letter topic (`<name>.dlq`) and its
+    compacted state (changelog) topic (`<name>.state`)."""
 
     name: str
     dlq: str | None
     partitions: int
+    state: str | None = None
 
 
 class TopicFactory:
-    """`make_topics(partitions=3, dlq=True)` creates fresh topics and waits until usable."""
+    """`make_topics(partitions=3, dlq=True)` creates fresh topics and waits until usable: the
+    source topic, its dead-letter topic and its compacted state topic (`state=False`: none)."""
 
     def __init__(self, bootstrap: str, prefix: str = "test") -> None:
         self.bootstrap = bootstrap
@@ -45,6 +50,9 @@ class TopicFactory:
         *,
         dlq_partitions: int | None = None,
         config: Mapping[str, str] | None = None,
+        state: bool = True,
+        state_partitions: int | None = None,
+        state_config: Mapping[str, str] | None = None,
     ) -> Topics:
         name = f"{self.prefix}.{uuid.uuid4().hex[:12]}"
         wanted = {name: partitions}
@@ -53,7 +61,15 @@ class TopicFactory:
             wanted[dlq_name] = dlq_partitions or partitions
         kafka_local.create_topics(self.bootstrap, wanted, config)
         self.created.extend(wanted)
-        return Topics(name, dlq_name, partitions)
+        state_name = f"{name}.state" if state else None
+        if state_name is not None:
+            kafka_local.create_topics(
+                self.bootstrap,
+                {state_name: state_partitions or partitions},
+                STATE_TOPIC_CONFIG if state_config is None else state_config,
+            )
+            self.created.append(state_name)
+        return Topics(name, dlq_name, partitions, state_name)
 
 
 def _two_free_ports() -> tuple[int, int]:

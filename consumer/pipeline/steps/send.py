@@ -119,11 +119,15 @@ class SendStep:
         retries_per_s: float = 10.0,
         breaker_threshold: int = 5,
         backoff_cap_s: float = CAP_S,
+        accepted: Step | None = None,
     ) -> None:
         self._sender = sender
         self._portal = portal
         self._lanes = lanes
         self._accounted = accounted
+        # Where a record AEP accepted goes: the mark writer (accounted for once the changelog
+        # acknowledged its mark, docs/DESIGN.md §11), or straight to `accounted`.
+        self._accepted = accepted or accounted
         self._dead_letters = dead_letters
         self._metrics = metrics
         self._max_in_flight = max_in_flight
@@ -220,7 +224,7 @@ class SendStep:
         """Apply one final outcome; 1 when AEP accepted the record."""
         if isinstance(outcome, Accepted):
             superseded = self._lanes.accepted(record)
-            self._accounted.submit(record)
+            self._accepted.submit(record)
             if record.timestamp_ms is not None:
                 self._metrics.end_to_end_latency.record(
                     max(now_ms - record.timestamp_ms, 0.0) / 1000

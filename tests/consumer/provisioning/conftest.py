@@ -1,5 +1,6 @@
 """Fixtures of the init job's tests: one real emulator (HTTP, in-process) for the module,
-emptied before every test, and settings pointing at it."""
+emptied before every test, a fresh source topic on the session broker, and settings pointing at
+both."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from aep_emulator.options import EmulatorOptions
 from aep_emulator.server import RunningEmulator, running_emulator
 from consumer.config.settings import load_config_file
 from tests.consumer.provisioning.init_helpers import Aep
+from tests.support.kafka import TopicFactory, Topics
 
 
 @pytest.fixture(scope="module")
@@ -20,13 +22,26 @@ def emulator() -> Iterator[RunningEmulator]:
         yield running
 
 
+def kafka_env(bootstrap: str, topics: Topics) -> dict[str, str]:
+    """A fresh source topic and unique names for the topics init creates."""
+    return {
+        "PROFILE_SYNC_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "PROFILE_SYNC_TOPIC": topics.name,
+        "PROFILE_SYNC_DLQ_TOPIC": f"{topics.name}.dlq",
+        "PROFILE_SYNC_GROUP_ID": topics.name,
+    }
+
+
 @pytest.fixture
-def aep(emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[Aep]:
+def aep(
+    emulator: RunningEmulator, make_topics: TopicFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Aep]:
     for name in list(os.environ):
         if name.startswith("PROFILE_SYNC_"):
             monkeypatch.delenv(name)
     load_config_file(None)
-    handle = Aep(emulator.url)
+    topics = make_topics(partitions=3, dlq=False, state=False)
+    handle = Aep(emulator.url, kafka_env(make_topics.bootstrap, topics))
     handle.reset()
     yield handle
     handle.close()

@@ -1,5 +1,6 @@
-"""Helpers of the init job's tests: settings for the emulator, its write counter, a
-Platform client, and partial AEP states made through the Platform API itself."""
+"""Helpers of the init job's tests: settings for the emulator and the Kafka broker, the
+emulator's write counter, a Platform client, and partial AEP states made through the Platform
+API itself."""
 
 from __future__ import annotations
 
@@ -30,8 +31,10 @@ def no_sleep(_seconds: float) -> None:
 class Aep:
     """The emulator seen from the tests."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, kafka: dict[str, str] | None = None) -> None:
         self.url = url
+        # Settings of the session broker and a fresh source topic: init also creates topics.
+        self.kafka = kafka or {}
         self.admin = httpx.Client(base_url=url, timeout=10)
 
     def close(self) -> None:
@@ -65,6 +68,7 @@ class Aep:
             "PROFILE_SYNC_AEP_CLIENT_SECRET": SECRET,
             "PROFILE_SYNC_AEP_ORG_ID": ORG,
             "PROFILE_SYNC_AEP_DATAFLOW_WARMUP_S": "0",
+            **self.kafka,
         }
         values.update(overrides)
         return values

@@ -12,7 +12,10 @@ from aep_emulator.server import running_emulator
 from consumer.aep.platform_http import PlatformAccessError, PlatformHttp
 from consumer.aep.protocol import AepConfigurationFault
 from consumer.commands.init import run_init
+from devenv.kafka_local import Broker
+from tests.consumer.provisioning.conftest import kafka_env
 from tests.consumer.provisioning.init_helpers import SECRET, Aep
+from tests.support.kafka import TopicFactory
 
 
 def run(aep: Aep, monkeypatch: pytest.MonkeyPatch, **env: str) -> tuple[int, str, str]:
@@ -23,17 +26,29 @@ def run(aep: Aep, monkeypatch: pytest.MonkeyPatch, **env: str) -> tuple[int, str
     return code, out.getvalue(), err.getvalue()
 
 
-def test_wrong_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_wrong_secret(
+    monkeypatch: pytest.MonkeyPatch, kafka_broker: Broker, make_topics: TopicFactory
+) -> None:
     with running_emulator(
         EmulatorOptions(port=0, client_id="right", client_secret="right-secret")
     ) as emulator:
-        aep = Aep(emulator.url)
+        aep = Aep(emulator.url, kafka_env(kafka_broker.bootstrap, make_topics(state=False)))
         code, out, err = run(aep, monkeypatch, PROFILE_SYNC_AEP_CLIENT_ID="right")
         aep.close()
     assert code == 1
     assert out == ""
     assert "PROFILE_SYNC_AEP_CLIENT_ID and PROFILE_SYNC_AEP_CLIENT_SECRET" in err
     assert SECRET not in err
+
+
+def test_an_unreachable_broker_fails_before_anything_is_written(
+    aep: Aep, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, err = run(aep, monkeypatch, PROFILE_SYNC_KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:1")
+    assert code == 1
+    assert out == ""
+    assert "cannot reach the Kafka cluster at PROFILE_SYNC_KAFKA_BOOTSTRAP_SERVERS" in err
+    assert aep.writes() == 0
 
 
 def test_unknown_sandbox(aep: Aep, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
 from click.testing import CliRunner
+from confluent_kafka.admin import AdminClient
 
 from consumer.cli import main
 from consumer.config.settings import AepResourceSettings, build, load_config_file
+from consumer.provisioning.topics import TopicInfo, describe
+from devenv.kafka_local import create_topics
 from tests.consumer.provisioning.init_helpers import SECRET, Aep
 
 KEYS = [
@@ -22,6 +26,13 @@ KEYS = [
     "ready_at",
     "changes",
 ]
+
+
+def _topics(
+    aep: Aep, names: list[str], policies: Sequence[str] = ()
+) -> dict[str, TopicInfo | None]:
+    admin = AdminClient({"bootstrap.servers": aep.kafka["PROFILE_SYNC_KAFKA_BOOTSTRAP_SERVERS"]})
+    return describe(admin, names, 10, policies=policies)
 
 
 def invoke(aep: Aep, *args: str, **env: str) -> tuple[int, str, str]:
@@ -40,14 +51,24 @@ def test_json_plan_then_apply_then_nothing(aep: Aep, tmp_path: Path) -> None:
     assert plan["schema_id"] is None
     assert "nothing was written" in err
     assert aep.writes() == 0
+    source = aep.kafka["PROFILE_SYNC_TOPIC"]
+    own = [f"{source}.dlq", f"{source}.state", f"{source}.replay"]
+    assert plan["changes"][:3] == [{"action": "create", "kind": "topic", "key": t} for t in own]
+    assert f"would create topic '{source}.state'" in err
+    assert all(info is None for info in _topics(aep, own).values())
 
     code, out, err = invoke(aep, "--json", PROFILE_SYNC_AEP_DATAFLOW_WARMUP_S="300")
     assert code == 0
     assert out.count("\n") == 1
     line = orjson.loads(out)
     assert list(line) == KEYS
-    assert len(line["changes"]) == 7
-    assert "7 change(s) made" in err
+    assert len(line["changes"]) == 10  # 3 topics, 7 AEP resources
+    assert "10 change(s) made" in err
+    found = _topics(aep, [source, *own], policies=own)
+    assert {name: info.partitions for name, info in found.items() if info} == {
+        name: 3 for name in [source, *own]
+    }
+    assert [name for name, info in found.items() if info and info.compacted] == [f"{source}.state"]
     ready = datetime.strptime(line["ready_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     assert 290 < (ready - datetime.now(UTC)).total_seconds() <= 301
     assert SECRET not in out + err
@@ -114,3 +135,28 @@ def test_unknown_sandbox_names_the_setting(aep: Aep) -> None:
     assert code == 1
     assert out == ""
     assert "PROFILE_SYNC_AEP_SANDBOX" in err
+
+
+def test_a_missing_source_topic_is_refused_and_nothing_written(aep: Aep) -> None:
+    code, out, err = invoke(aep, "--json", PROFILE_SYNC_TOPIC="no.such.topic")
+    assert code == 1
+    assert out == ""
+    assert "PROFILE_SYNC_TOPIC" in err
+    assert "never creates it" in err
+    assert aep.writes() == 0
+    assert _topics(aep, ["no.such.topic", "no.such.topic.replay"]) == {
+        "no.such.topic": None,
+        "no.such.topic.replay": None,
+    }
+
+
+def test_an_existing_state_topic_that_cannot_serve_is_refused(aep: Aep) -> None:
+    source = aep.kafka["PROFILE_SYNC_TOPIC"]
+    bootstrap = aep.kafka["PROFILE_SYNC_KAFKA_BOOTSTRAP_SERVERS"]
+    create_topics(bootstrap, {f"{source}.state": 3})  # cleanup.policy=delete
+    code, _out, err = invoke(aep, "--json")
+    assert code == 1
+    assert "PROFILE_SYNC_STATE_TOPIC" in err
+    assert "not compacted" in err
+    assert aep.writes() == 0
+    assert _topics(aep, [f"{source}.dlq"]) == {f"{source}.dlq": None}

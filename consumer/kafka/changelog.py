@@ -1,0 +1,150 @@
+"""Mark writes to the compacted changelog topic (docs/DESIGN.md §11, "Write order").
+
+When AEP accepts a record, the customer's mark is raised in the partition's store and produced to
+changelog partition p, p being the source record's partition (an explicit partition: the
+Commerce producer's partitioner is unknown, so the key's hash could name another one). The record
+is accounted for only once that write is acknowledged (`acks=all`, idempotent producer), so no
+commit covers a mark the changelog does not hold. A write that still fails after the producer's
+retries stops the consumer: nothing past it is committed.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import deque
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import structlog
+
+from consumer.config import exit_codes
+from consumer.observability.metrics import Metrics
+from consumer.pipeline.errors import StopConsumer
+from consumer.pipeline.record import SourceRecord
+from consumer.pipeline.state.mark import customer_key, encode_mark
+from consumer.pipeline.state.store import PartitionStore, StateStores
+from consumer.pipeline.step import Step
+
+_log = structlog.get_logger(__name__)
+
+
+class ChangelogWriteFailed(StopConsumer):
+    """A mark write failed after the producer's retries: stop, commit nothing past it."""
+
+
+class PartitionedProducer(Protocol):
+    """The part of `confluent_kafka.Producer` used here."""
+
+    def produce(
+        self,
+        topic: str,
+        value: bytes | None = ...,
+        key: bytes | None = ...,
+        partition: int = ...,
+        *,
+        on_delivery: Callable[[Any, Any], None] | None = ...,
+    ) -> None: ...
+    def poll(self, timeout: float) -> int: ...
+    def flush(self, timeout: float) -> int: ...
+
+
+class ChangelogWriter:
+    """The step accepted records pass through on their way to the commit step. Poll thread only
+    (delivery reports arrive in `poll`)."""
+
+    def __init__(
+        self,
+        producer: PartitionedProducer,
+        topic: str,
+        stores: StateStores,
+        accounted: Step,
+        metrics: Metrics,
+    ) -> None:
+        self._producer = producer
+        self._topic = topic
+        self._stores = stores
+        self._accounted = accounted
+        self._metrics = metrics
+        self._backlog: deque[tuple[SourceRecord, PartitionStore, bytes, bytes]] = deque()
+        self._unacknowledged = 0
+        self._failure: ChangelogWriteFailed | None = None
+
+    def submit(self, record: SourceRecord) -> None:
+        """`record` was accepted by AEP: raise its customer's mark, then account for it once
+        the changelog holds the mark."""
+        customer = record.customer_id
+        assert customer is not None, "only mapped records reach AEP"
+        store = self._stores.get(record.partition)
+        if store is None or not store.put(customer, record.ordering_key):
+            # No store: the partition was revoked or lost meanwhile and its new owner sends the
+            # record again. Not raised: the mark already is this new or newer, so a write of
+            # this version or a later one is in the changelog or on its way.
+            self._accounted.submit(record)
+            return
+        write = (record, store, customer_key(customer), encode_mark(record.ordering_key))
+        if self._backlog or not self._produce(*write):
+            self._backlog.append(write)
+
+    def pending(self) -> int:
+        """Writes not yet acknowledged (or not yet handed to the producer)."""
+        return self._unacknowledged + len(self._backlog)
+
+    def poll(self) -> None:
+        self._producer.poll(0)
+        while self._backlog and self._produce(*self._backlog[0]):
+            self._backlog.popleft()
+        self._stores.save_positions()
+        self.raise_failure()
+
+    def raise_failure(self) -> None:
+        if self._failure is not None:
+            raise self._failure
+
+    def join(self, timeout: float) -> bool:
+        self.poll()
+        if self._unacknowledged:
+            self._producer.flush(timeout)
+        self.poll()
+        return self.pending() == 0
+
+    def close(self) -> None:
+        self._producer.flush(0)
+
+    def _produce(
+        self, record: SourceRecord, store: PartitionStore, key: bytes, value: bytes
+    ) -> bool:
+        try:
+            self._producer.produce(
+                self._topic,
+                value=value,
+                key=key,
+                partition=record.partition,
+                on_delivery=functools.partial(self._delivered, record, store),
+            )
+        except BufferError:
+            return False  # the producer's queue is full: retried from poll()
+        self._unacknowledged += 1
+        return True
+
+    def _delivered(self, record: SourceRecord, store: PartitionStore, error: Any, msg: Any) -> None:
+        self._unacknowledged -= 1
+        if error is not None:
+            _log.error(
+                "changelog_write_failed",
+                partition=record.partition,
+                offset=record.offset,
+                kafka_error=str(error),
+            )
+            if self._failure is None:
+                self._failure = ChangelogWriteFailed(
+                    f"mark write to {self._topic} failed after the producer's retries "
+                    f"({error}); stopping without committing past "
+                    f"{record.topic}[{record.partition}]@{record.offset}",
+                    exit_codes.ERROR,
+                )
+            return
+        if self._failure is not None:
+            return  # stopping: nothing past the failed write may be accounted for
+        store.acknowledged(msg.offset())
+        self._metrics.mark_writes.add(1)
+        self._accounted.submit(record)

@@ -1,0 +1,81 @@
+"""`run`'s check of the state topic against the real broker: missing, not compacted or with the
+wrong partition count exits 2 naming the topic and its variable."""
+
+from __future__ import annotations
+
+import pytest
+from confluent_kafka.admin import AdminClient
+
+from consumer.config.settings import KafkaSettings
+from consumer.provisioning.startup import StartupError, check_state_topic
+from devenv.kafka_local import Broker, create_topics
+from tests.support.kafka import TopicFactory
+
+
+def _check(broker: Broker, **settings: str) -> None:
+    kafka = KafkaSettings(kafka_bootstrap_servers=broker.bootstrap, **settings)
+    check_state_topic(AdminClient({"bootstrap.servers": broker.bootstrap}), kafka, 10)
+
+
+def _refused(broker: Broker, **settings: str) -> str:
+    with pytest.raises(StartupError) as refused:
+        _check(broker, **settings)
+    assert refused.value.exit_code == 2
+    assert "PROFILE_SYNC_STATE_TOPIC" in str(refused.value)
+    return str(refused.value)
+
+
+def test_a_compacted_state_topic_with_the_sources_partitions_passes(
+    kafka_broker: Broker, make_topics: TopicFactory
+) -> None:
+    topics = make_topics(partitions=3, dlq=False, state=True)
+    assert topics.state is not None
+    _check(kafka_broker, topic=topics.name, state_topic=topics.state)
+
+
+def test_a_missing_state_topic_exits_2_naming_it(
+    kafka_broker: Broker, make_topics: TopicFactory
+) -> None:
+    topics = make_topics(partitions=2, dlq=False, state=False)
+    message = _refused(kafka_broker, topic=topics.name, group_id=topics.name)
+    assert f"{topics.name}.state" in message  # the default, {group_id}.state
+    assert "does not exist" in message
+
+
+def test_a_state_topic_with_other_partitions_exits_2_naming_it(
+    kafka_broker: Broker, make_topics: TopicFactory
+) -> None:
+    topics = make_topics(partitions=3, dlq=False, state=True, state_partitions=2)
+    assert topics.state is not None
+    message = _refused(kafka_broker, topic=topics.name, state_topic=topics.state)
+    assert repr(topics.state) in message
+    assert "2 partition(s)" in message
+    assert "has 3" in message
+
+
+def test_a_state_topic_without_compaction_exits_2_naming_it(
+    kafka_broker: Broker, make_topics: TopicFactory
+) -> None:
+    topics = make_topics(partitions=2, dlq=False, state=True, state_config={})
+    assert topics.state is not None
+    message = _refused(kafka_broker, topic=topics.name, state_topic=topics.state)
+    assert repr(topics.state) in message
+    assert "not compacted" in message
+
+
+def test_compact_and_delete_together_is_compacted(
+    kafka_broker: Broker, make_topics: TopicFactory
+) -> None:
+    topics = make_topics(partitions=1, dlq=False, state=False)
+    state = f"{topics.name}.both"
+    create_topics(kafka_broker.bootstrap, {state: 1}, {"cleanup.policy": "compact,delete"})
+    _check(kafka_broker, topic=topics.name, state_topic=state)
+
+
+def test_an_unreachable_cluster_exits_1() -> None:
+    kafka = KafkaSettings(kafka_bootstrap_servers="127.0.0.1:1")
+    admin = AdminClient({"bootstrap.servers": "127.0.0.1:1"})
+    with pytest.raises(StartupError) as refused:
+        check_state_topic(admin, kafka, 1)
+    assert refused.value.exit_code == 1
+    assert "PROFILE_SYNC_KAFKA_BOOTSTRAP_SERVERS" in str(refused.value)
