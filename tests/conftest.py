@@ -11,7 +11,7 @@ import pytest
 
 from devenv.kafka_local import Broker
 from devenv.schema_registry import Registry
-from tests.support.kafka import TopicFactory, session_broker
+from tests.support.kafka import SecureBroker, TopicFactory, secure_session_broker, session_broker
 from tests.support.registry import session_registry
 
 
@@ -19,6 +19,13 @@ from tests.support.registry import session_registry
 def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
     """One real broker per test session (auto.create.topics.enable=false)."""
     yield from session_broker(tmp_path_factory.mktemp("kafka"))
+
+
+@pytest.fixture(scope="session")
+def secure_kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecureBroker]:
+    """A second broker with SASL_SSL (SCRAM-SHA-512) and mTLS listeners, for the few tests of
+    secure connections; started only when one of them runs."""
+    yield from secure_session_broker(tmp_path_factory.mktemp("kafka-secure"))
 
 
 @pytest.fixture
