@@ -8,11 +8,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
 
 from devenv.kafka_local import Broker
 from devenv.schema_registry import Registry
 from tests.support.kafka import SecureBroker, TopicFactory, secure_session_broker, session_broker
 from tests.support.registry import session_registry
+
+# `make fuzz` (--hypothesis-profile=fuzz): the fuzz tests, which set no example count of their
+# own, run this many examples instead of Hypothesis' default 100.
+settings.register_profile("fuzz", max_examples=5000)
 
 
 @pytest.fixture(scope="session")
