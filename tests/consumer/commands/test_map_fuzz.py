@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from consumer.map_command import LineMapper
+from consumer.commands.map import LineMapper
 from mappers import MapperOptions, mapper_options_from
 from tests.mappers.inputs import address, customer, delete_event, upsert_event
 from tests.support.budget import traced, within_budget
