@@ -16,7 +16,7 @@ from types import FrameType
 from typing import Final
 
 import structlog
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import Consumer, KafkaException, Producer
 
 from consumer.aep.envelope import EnvelopeBuilder
 from consumer.aep.http_loop import EventLoopThread
@@ -34,6 +34,12 @@ from consumer.config.settings import (
     KafkaSettings,
     XdmSettings,
     variable,
+)
+from consumer.kafka.connection import (
+    ConnectionProblems,
+    ExplainingMetadata,
+    KafkaConnectError,
+    refused_configuration,
 )
 from consumer.kafka.properties import consumer_config, dead_letter_producer_config
 from consumer.kafka.source import KafkaCommitter, KafkaSource
@@ -123,9 +129,21 @@ def run_consumer(
     validator = compile_validator(options.xdm)
 
     consumer_settings = consumer_config(kafka)
-    consumer = Consumer(consumer_settings)
+    # Refused SASL logins and unverifiable certificates reach only this callback (exit 2).
+    problems = ConnectionProblems(kafka.secret_values())
     try:
-        check_topics(consumer, kafka, METADATA_TIMEOUT_S)
+        consumer = Consumer({**consumer_settings, "error_cb": problems})
+    except KafkaException as exc:
+        return _fail(refused_configuration(exc, kafka.secret_values()), exit_codes.CONFIG_INVALID)
+    try:
+        check_topics(ExplainingMetadata(consumer, problems), kafka, METADATA_TIMEOUT_S)
+        producer = Producer(dead_letter_producer_config(kafka))
+    except KafkaConnectError as exc:
+        consumer.close()
+        return _fail(exc.message, exc.exit_code)
+    except KafkaException as exc:
+        consumer.close()
+        return _fail(refused_configuration(exc, kafka.secret_values()), exit_codes.CONFIG_INVALID)
     except StartupError as exc:
         consumer.close()
         return _fail(str(exc), exc.exit_code)
@@ -151,7 +169,6 @@ def run_consumer(
         timeout_s=delivery.aep_request_timeout_s,
     )
     inlet: InletSender = wrap_sender(sender) if wrap_sender is not None else sender
-    producer = Producer(dead_letter_producer_config(kafka))
     try:
         try:
             # Credentials first: a wrong secret stops the process before it consumes anything.

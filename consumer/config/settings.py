@@ -23,6 +23,7 @@ from pydantic import (
     PositiveInt,
     SecretStr,
     field_validator,
+    model_validator,
 )
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
@@ -63,6 +64,19 @@ OWNED_CONSUMER_PROPERTIES: Final = frozenset(
     }
 )
 OWNED_PRODUCER_PROPERTIES: Final = frozenset({"enable.idempotence", "acks", "bootstrap.servers"})
+# librdkafka properties that carry a secret: held as SecretStr, unwrapped only into the client.
+SECRET_KAFKA_PROPERTIES: Final = frozenset(
+    {
+        "sasl.password",
+        "sasl.oauthbearer.client.secret",
+        "ssl.key.password",
+        "ssl.key.pem",
+        "ssl.keystore.password",
+    }
+)
+# A secret setting X may instead be given as X_FILE, the path of a file holding it (a mounted
+# Kubernetes secret): the settings classes declare both fields, `_Settings` reads the file.
+FILE_FORM_SUFFIX: Final = "_file"
 
 XDM_GENDERS: Final = frozenset({"male", "female", "not_specified", "non_specific"})
 
@@ -112,6 +126,42 @@ class _Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, env_settings, _ConfigFileSource(settings_cls), file_secret_settings)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _secrets_from_files(cls, data: Any) -> Any:
+        """`X_FILE` -> the value of `X`. Errors name the variables (the loc is the model)."""
+        if not isinstance(data, dict):
+            return data
+        for name in cls.model_fields:
+            file_field = f"{name}{FILE_FORM_SUFFIX}"
+            path = data.get(file_field)
+            if file_field not in cls.model_fields or path is None or path == "":
+                continue
+            if data.get(name) is not None:
+                raise ValueError(
+                    f"{variable(name)} and {variable(file_field)} are both set: set one of them"
+                )
+            data = {**data, name: read_secret_file(Path(str(path)), file_field)}
+        return data
+
+
+def read_secret_file(path: Path, file_field: str) -> SecretStr:
+    """The secret a file holds, less the trailing newline `echo secret > file` writes.
+
+    Errors name the variable and the path, never the content."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValueError(
+            f"{variable(file_field)}: cannot read {path} ({exc.strerror or type(exc).__name__})"
+        ) from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{variable(file_field)}: {path} is not UTF-8 text") from None
+    value = text.rstrip("\r\n")
+    if not value:
+        raise ValueError(f"{variable(file_field)}: {path} is empty")
+    return SecretStr(value)
+
 
 def _json_object(value: Any) -> Any:
     if isinstance(value, str):
@@ -124,12 +174,27 @@ def _json_object(value: Any) -> Any:
     return value
 
 
-def _refuse_owned(properties: dict[str, Any], owned: frozenset[str]) -> dict[str, str]:
+KafkaProperties = dict[str, str | SecretStr]
+
+
+def _refuse_owned(properties: dict[str, Any], owned: frozenset[str]) -> KafkaProperties:
     taken = sorted(owned & set(properties))
     if taken:
         raise ValueError(f"sets properties the service owns: {', '.join(taken)}")
     # librdkafka takes strings; JSON booleans become its "true"/"false".
-    return {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in properties.items()}
+    found: KafkaProperties = {}
+    for key, value in properties.items():
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        found[key] = SecretStr(text) if key in SECRET_KAFKA_PROPERTIES else text
+    return found
+
+
+def plain_properties(properties: KafkaProperties) -> dict[str, str]:
+    """What librdkafka takes: the secrets unwrapped (only ever into a client's configuration)."""
+    return {
+        key: value.get_secret_value() if isinstance(value, SecretStr) else value
+        for key, value in properties.items()
+    }
 
 
 class KafkaSettings(_Settings):
@@ -139,26 +204,60 @@ class KafkaSettings(_Settings):
     topic: str = Field("commerce.customer.v1", min_length=1)
     dlq_topic: str = Field("commerce.customer.v1.dlq", min_length=1)
     group_id: str = Field("commerce-profile-sync", min_length=1)
-    kafka_config: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
-    kafka_consumer_config: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
-    kafka_producer_config: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    kafka_config: Annotated[KafkaProperties, NoDecode] = Field(default_factory=dict)
+    kafka_consumer_config: Annotated[KafkaProperties, NoDecode] = Field(default_factory=dict)
+    kafka_producer_config: Annotated[KafkaProperties, NoDecode] = Field(default_factory=dict)
+    # librdkafka's `sasl.password` for both clients, kept out of the JSON above (e.g. from a
+    # mounted secret through PROFILE_SYNC_KAFKA_SASL_PASSWORD_FILE).
+    kafka_sasl_password: SecretStr | None = None
+    kafka_sasl_password_file: Path | None = None
 
     @field_validator("kafka_config", mode="before")
     @classmethod
-    def _common(cls, value: Any) -> dict[str, str]:
+    def _common(cls, value: Any) -> KafkaProperties:
         return _refuse_owned(
             _json_object(value), OWNED_CONSUMER_PROPERTIES | OWNED_PRODUCER_PROPERTIES
         )
 
     @field_validator("kafka_consumer_config", mode="before")
     @classmethod
-    def _consumer(cls, value: Any) -> dict[str, str]:
+    def _consumer(cls, value: Any) -> KafkaProperties:
         return _refuse_owned(_json_object(value), OWNED_CONSUMER_PROPERTIES)
 
     @field_validator("kafka_producer_config", mode="before")
     @classmethod
-    def _producer(cls, value: Any) -> dict[str, str]:
+    def _producer(cls, value: Any) -> KafkaProperties:
         return _refuse_owned(_json_object(value), OWNED_PRODUCER_PROPERTIES)
+
+    @model_validator(mode="after")
+    def _one_sasl_password(self) -> KafkaSettings:
+        if self.kafka_sasl_password is None:
+            return self
+        for field in ("kafka_config", "kafka_consumer_config", "kafka_producer_config"):
+            if "sasl.password" in getattr(self, field):
+                raise ValueError(
+                    f"{variable('kafka_sasl_password')} (or its _FILE) and sasl.password in "
+                    f"{variable(field)} are both set: set one of them"
+                )
+        return self
+
+    def common_properties(self) -> KafkaProperties:
+        """PROFILE_SYNC_KAFKA_CONFIG with the SASL password merged in."""
+        if self.kafka_sasl_password is None:
+            return dict(self.kafka_config)
+        return {**self.kafka_config, "sasl.password": self.kafka_sasl_password}
+
+    def secret_values(self) -> list[str]:
+        """Every secret these settings hold, to scrub from a client library's messages."""
+        found = [
+            value.get_secret_value()
+            for props in (self.kafka_config, self.kafka_consumer_config, self.kafka_producer_config)
+            for value in props.values()
+            if isinstance(value, SecretStr)
+        ]
+        if self.kafka_sasl_password is not None:
+            found.append(self.kafka_sasl_password.get_secret_value())
+        return [value for value in found if value]
 
 
 class AvroSettings(_Settings):
@@ -207,6 +306,7 @@ class AepAuthSettings(_Settings):
     aep_platform_url: AnyHttpUrl = AnyHttpUrl("https://platform.adobe.io")
     aep_client_id: str = Field(min_length=1)
     aep_client_secret: SecretStr
+    aep_client_secret_file: Path | None = None  # read into aep_client_secret (a mounted secret)
     aep_org_id: str = Field(min_length=1)
     aep_sandbox: str = Field("prod", min_length=1)
     aep_scopes: str = Field(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from consumer.config.settings import KafkaSettings
+from consumer.config.settings import KafkaSettings, plain_properties
 
 CONSUMER_OWNED: Final[dict[str, str]] = {
     "enable.auto.offset.store": "false",
@@ -24,8 +24,8 @@ PRODUCER_OWNED: Final[dict[str, str]] = {
 
 def consumer_config(settings: KafkaSettings) -> dict[str, str]:
     return {
-        **settings.kafka_config,
-        **settings.kafka_consumer_config,
+        **plain_properties(settings.common_properties()),
+        **plain_properties(settings.kafka_consumer_config),
         "bootstrap.servers": settings.kafka_bootstrap_servers,
         "group.id": settings.group_id,
         **CONSUMER_OWNED,
@@ -35,8 +35,8 @@ def consumer_config(settings: KafkaSettings) -> dict[str, str]:
 def dead_letter_producer_config(settings: KafkaSettings) -> dict[str, str]:
     return {
         "linger.ms": "5",
-        **settings.kafka_config,
-        **settings.kafka_producer_config,
+        **plain_properties(settings.common_properties()),
+        **plain_properties(settings.kafka_producer_config),
         "bootstrap.servers": settings.kafka_bootstrap_servers,
         **PRODUCER_OWNED,
     }
@@ -47,8 +47,8 @@ def producer_config(settings: KafkaSettings) -> dict[str, str]:
     return {
         "linger.ms": "20",
         "compression.type": "lz4",
-        **settings.kafka_config,
-        **settings.kafka_producer_config,
+        **plain_properties(settings.common_properties()),
+        **plain_properties(settings.kafka_producer_config),
         "bootstrap.servers": settings.kafka_bootstrap_servers,
         **PRODUCER_OWNED,
     }

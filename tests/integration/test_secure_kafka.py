@@ -84,6 +84,55 @@ def test_produce_through_sasl_ssl_with_scram(
     assert secure.password not in output
 
 
+def test_produce_with_the_sasl_password_from_a_file(
+    secure_kafka_broker: SecureBroker, secure_topics: TopicFactory, tmp_path: Path
+) -> None:
+    """PROFILE_SYNC_KAFKA_SASL_PASSWORD_FILE (a mounted secret, with echo's newline) is merged
+    into the librdkafka configuration as sasl.password."""
+    secure = secure_kafka_broker
+    password_file = tmp_path / "sasl-password"
+    password_file.write_text(secure.password + "\n")
+    config = {k: v for k, v in secure.sasl_config().items() if k != "sasl.password"}
+    topic = secure_topics(dlq=False)
+    done = _profile_sync(
+        _env(
+            secure.sasl_ssl_bootstrap,
+            config,
+            PROFILE_SYNC_TOPIC=topic.name,
+            PROFILE_SYNC_KAFKA_SASL_PASSWORD_FILE=str(password_file),
+        ),
+        "produce",
+        "--count",
+        "20",
+    )
+    assert done.returncode == 0, done.stderr
+    assert len(read_topic(secure.bootstrap, topic.name)) == 20
+    assert secure.password not in _output(done)
+
+
+def test_a_ca_location_that_is_no_certificate_exits_2_naming_the_setting(
+    secure_kafka_broker: SecureBroker, secure_topics: TopicFactory, tmp_path: Path
+) -> None:
+    secure = secure_kafka_broker
+    not_a_certificate = tmp_path / "ca.pem"
+    not_a_certificate.write_text("this is no PEM file\n")
+    topic = secure_topics(dlq=False)
+    done = _profile_sync(
+        _env(
+            secure.sasl_ssl_bootstrap,
+            secure.sasl_config(ca=not_a_certificate),
+            PROFILE_SYNC_TOPIC=topic.name,
+        ),
+        "produce",
+        "--count",
+        "5",
+    )
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "PROFILE_SYNC_KAFKA_CONFIG" in done.stderr
+    assert "ssl.ca.location" in done.stderr
+    assert secure.password not in _output(done)
+
+
 def test_produce_through_mtls(
     secure_kafka_broker: SecureBroker, secure_topics: TopicFactory
 ) -> None:
@@ -111,7 +160,7 @@ def test_mtls_listener_refuses_a_client_without_certificate(
 
 @pytest.mark.slow
 def test_run_delivers_through_sasl_ssl_with_scram(
-    secure_kafka_broker: SecureBroker, secure_topics: TopicFactory
+    secure_kafka_broker: SecureBroker, secure_topics: TopicFactory, tmp_path: Path
 ) -> None:
     """Sample events with poison: delivered, dead-lettered (the dead-letter producer goes
     through SASL_SSL too) and committed; the demo's accounting finds nothing lost."""
@@ -119,8 +168,12 @@ def test_run_delivers_through_sasl_ssl_with_scram(
     topics = secure_topics(partitions=2)
     produced = produce_sample(secure.bootstrap, topics.name, 400, seed=21, poison_share=0.03)
     assert produced.poison
+    # the AEP client secret too comes from a mounted file only
+    secret_file = tmp_path / "client-secret"
     with aep_target() as target:
         env = consumer_env(secure.sasl_ssl_bootstrap, topics, target)
+        secret_file.write_text(env.pop("PROFILE_SYNC_AEP_CLIENT_SECRET") + "\n")
+        env["PROFILE_SYNC_AEP_CLIENT_SECRET_FILE"] = str(secret_file)
         env["PROFILE_SYNC_KAFKA_CONFIG"] = json.dumps(secure.sasl_config())
         done = _profile_sync(
             {**{k: v for k, v in os.environ.items() if not k.startswith("PROFILE_SYNC_")}, **env},
@@ -139,15 +192,6 @@ def _wrong(secure: SecureBroker, **overrides: str) -> dict[str, str]:
     return config
 
 
-PHASE_2 = pytest.mark.xfail(
-    strict=True,
-    reason="start-up reports an authentication or TLS failure as 'cannot reach Kafka' (exit 1) "
-    "after the metadata timeout: consumer/startup_checks.check_topics and "
-    "consumer/produce_command.run_produce; fixed with the consumer/ layout",
-)
-
-
-@PHASE_2
 def test_produce_with_a_wrong_password_exits_2_naming_the_setting(
     secure_kafka_broker: SecureBroker, secure_topics: TopicFactory
 ) -> None:
@@ -172,7 +216,6 @@ def test_produce_with_a_wrong_password_exits_2_naming_the_setting(
     assert read_topic(secure.bootstrap, topic.name) == []
 
 
-@PHASE_2
 def test_run_with_a_wrong_password_exits_2_naming_the_setting(
     secure_kafka_broker: SecureBroker, secure_topics: TopicFactory
 ) -> None:
@@ -197,7 +240,6 @@ def test_run_with_a_wrong_password_exits_2_naming_the_setting(
     assert "sasl" in done.stderr.lower()
 
 
-@PHASE_2
 @pytest.mark.parametrize("command", ["produce", "run"])
 def test_an_untrusted_broker_certificate_fails_with_a_message_about_it(
     secure_kafka_broker: SecureBroker, secure_topics: TopicFactory, command: str
