@@ -18,6 +18,8 @@ import structlog
 
 from consumer.aep.backoff import retry_delay
 from consumer.aep.inlet_client import parse_retry_after
+from consumer.aep.protocol import AepConfigurationFault
+from consumer.aep.tls import certificate_failure, untrusted_certificate
 from consumer.config.settings import AepAuthSettings, variable
 
 __all__ = [
@@ -199,6 +201,9 @@ class PlatformHttp:
         except httpx.TimeoutException:
             return "timeout", None
         except httpx.TransportError as exc:
+            untrusted = certificate_failure(exc)
+            if untrusted is not None:
+                raise AepConfigurationFault(untrusted_certificate(self._base, untrusted)) from None
             return f"connection error ({type(exc).__name__})", None
         if response.status_code in _RETRYABLE:
             return f"HTTP {response.status_code}", parse_retry_after(

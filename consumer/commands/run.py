@@ -150,7 +150,7 @@ def run_consumer(
 
     loop = EventLoopThread()
     loop.start()
-    client = make_http_client(delivery)
+    client = make_http_client(delivery, auth.aep_ca_bundle)
     tokens = ImsTokenProvider(client, auth, timeout_s=delivery.aep_request_timeout_s)
     sender = HttpInletSender(
         client,

@@ -10,6 +10,7 @@ the keys `init --json` prints). A wrong value raises `pydantic.ValidationError`,
 from __future__ import annotations
 
 import json
+import ssl
 from contextvars import ContextVar
 from datetime import datetime
 from pathlib import Path
@@ -313,6 +314,21 @@ class AepAuthSettings(_Settings):
         "openid,AdobeID,read_organizations,additional_info.projectedProductContext,session",
         min_length=1,
     )
+    # PEM bundle of the CAs the AEP clients trust instead of the public ones (a TLS proxy's CA).
+    aep_ca_bundle: Path | None = None
+
+    @field_validator("aep_ca_bundle")
+    @classmethod
+    def _ca_bundle(cls, value: Path | None) -> Path | None:
+        if value is None:
+            return value
+        try:
+            ssl.create_default_context(cafile=str(value))
+        except OSError as exc:
+            if not isinstance(exc, ssl.SSLError):
+                raise ValueError(f"cannot read {value} ({exc.strerror})") from None
+            raise ValueError(f"{value} holds no PEM CA certificate") from None
+        return value
 
     @field_validator("aep_client_secret")
     @classmethod
