@@ -15,6 +15,9 @@ from devenv.schema_registry import Registry
 from tests.support.kafka import SecureBroker, TopicFactory, secure_session_broker, session_broker
 from tests.support.registry import session_registry
 
+# The leak sweep: test secrets must appear nowhere in the suite's output and logs.
+pytest_plugins = ["tests.support.leak_sweep"]
+
 # `make fuzz` (--hypothesis-profile=fuzz): the fuzz tests, which set no example count of their
 # own, run this many examples instead of Hypothesis' default 100.
 settings.register_profile("fuzz", max_examples=5000)

@@ -30,6 +30,7 @@ from tests.integration.run_support import (
     produce_sample,
 )
 from tests.support.kafka import TopicFactory
+from tests.support.leak_sweep import record_output
 
 PROFILE_SYNC = str(Path(sys.executable).with_name("profile-sync"))
 
@@ -50,7 +51,7 @@ def https_target(tls: tuple[Authority, CertificateFiles]) -> Iterator[AepTarget]
 
 def _run(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith("PROFILE_SYNC_")}
-    return subprocess.run(
+    done = subprocess.run(
         [PROFILE_SYNC, "run", "--exit-when-idle", "1"],
         env={**base, **env},
         capture_output=True,
@@ -58,6 +59,8 @@ def _run(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
         timeout=180,
         check=False,
     )
+    record_output("profile-sync run (AEP TLS tests)", done.stdout, done.stderr)
+    return done
 
 
 def test_run_delivers_over_https_trusting_the_ca_bundle(

@@ -23,9 +23,10 @@ from tests.integration.run_support import (
     read_topic,
 )
 from tests.support.kafka import SecureBroker, TopicFactory, Topics
+from tests.support.leak_sweep import record_output, register_secret
 
 PROFILE_SYNC = str(Path(sys.executable).with_name("profile-sync"))
-WRONG_PASSWORD = "wrong-scram-password-7f3a"
+WRONG_PASSWORD = register_secret("wrong-scram-password-7f3a", "wrong SCRAM password")
 TIMEOUT_S = 180
 
 
@@ -39,7 +40,7 @@ def _env(bootstrap: str, kafka_config: dict[str, str], **extra: str) -> dict[str
 
 
 def _profile_sync(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
+    done = subprocess.run(
         [PROFILE_SYNC, *args],
         env=env,
         capture_output=True,
@@ -47,6 +48,8 @@ def _profile_sync(env: dict[str, str], *args: str) -> subprocess.CompletedProces
         timeout=TIMEOUT_S,
         check=False,
     )
+    record_output(f"profile-sync {args[0]} (secure Kafka tests)", done.stdout, done.stderr)
+    return done
 
 
 def _output(done: subprocess.CompletedProcess[str]) -> str:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from devenv import kafka_local
 from devenv.tls import Authority, CertificateFiles
+from tests.support.leak_sweep import register_secret, watch_file
 
 # Generous: a loaded 2-core CI box may need far longer than the usual 4-5 s.
 READY_TIMEOUT_S = float(os.environ.get("PROFILE_SYNC_TEST_KAFKA_READY_TIMEOUT_S", "120"))
@@ -28,7 +29,9 @@ TEST_BROKER_OVERRIDES: Mapping[str, str] = {"auto.create.topics.enable": "false"
 
 SCRAM_USER = "profile-sync-it"
 # Random per session, so that the leak sweep can look for it with no false positive.
-SCRAM_PASSWORD = f"scram-{secrets.token_hex(12)}"
+SCRAM_PASSWORD = register_secret(
+    f"scram-{secrets.token_hex(12)}", "SCRAM password of the secure broker"
+)
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,7 @@ def session_broker(run_dir: Path) -> Iterator[kafka_local.Broker]:
     started = time.monotonic()
     broker = start_session_broker(run_dir)
     broker.started_in_s = time.monotonic() - started
+    watch_file(f"Kafka broker log {broker.log_path}", broker.log_path)
     try:
         yield broker
     finally:
@@ -188,6 +192,7 @@ def secure_session_broker(run_dir: Path) -> Iterator[SecureBroker]:
     # a smaller heap: this broker carries a few small topics only
     broker = start_session_broker(run_dir, secure=listeners, heap="384m")
     broker.started_in_s = time.monotonic() - started
+    watch_file(f"secure Kafka broker log {broker.log_path}", broker.log_path)
     try:
         yield SecureBroker(
             broker, authority.cert_path, untrusted.cert_path, client, SCRAM_USER, SCRAM_PASSWORD

@@ -18,10 +18,13 @@ from consumer.config.settings import (
     load_config_file,
 )
 from consumer.kafka.properties import consumer_config, dead_letter_producer_config, producer_config
+from tests.support.leak_sweep import record_output, register_secret
 
-CLIENT_SECRET = "client-secret-9d2f71"
-SASL_PASSWORD = "sasl-password-41c0aa"
-KEY_PASSWORD = "key-password-7e11b3"
+CLIENT_SECRET = register_secret(
+    "client-secret-9d2f71", "AEP client secret of the secret-file tests"
+)
+SASL_PASSWORD = register_secret("sasl-password-41c0aa", "SASL password of the secret-file tests")
+KEY_PASSWORD = register_secret("key-password-7e11b3", "TLS key password of the secret-file tests")
 
 
 @pytest.fixture(autouse=True)
@@ -269,6 +272,7 @@ def test_logging_the_settings_never_shows_a_secret(tmp_path: Path) -> None:
         check=False,
         cwd=Path(__file__).resolve().parents[3],
     )
+    record_output("logging the settings (secret-file tests)", done.stdout, done.stderr)
     assert done.returncode == 0, done.stderr
     logged = done.stdout + done.stderr
     assert '"event": "settings"' in logged
@@ -302,6 +306,7 @@ def test_run_with_value_and_file_exits_2_before_connecting(tmp_path: Path) -> No
         timeout=60,
         check=False,
     )
+    record_output("profile-sync run (secret-file tests)", done.stdout, done.stderr)
     assert done.returncode == 2, done.stderr
     assert "PROFILE_SYNC_AEP_CLIENT_SECRET and PROFILE_SYNC_AEP_CLIENT_SECRET_FILE" in done.stderr
     assert CLIENT_SECRET not in done.stdout + done.stderr

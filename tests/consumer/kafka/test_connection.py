@@ -14,8 +14,9 @@ from consumer.kafka.connection import (
     KafkaConnectError,
     refused_configuration,
 )
+from tests.support.leak_sweep import register_secret
 
-SECRET = "hunter2-secret"
+SECRET = register_secret("hunter2-secret", "Kafka password of the connection tests")
 
 
 class FakeClient:
