@@ -719,7 +719,67 @@ def cmd_fetch() -> int:
     return 0
 
 
-def cmd_up(up_dir: Path) -> int:
+SCRAM_USER_UP = "profile-sync"
+
+
+def _up_listeners(up_dir: Path, host: str, taken: set[int]) -> SecureListeners:
+    """`up --secure`: a fresh throwaway CA and broker certificate on every start, the SCRAM
+    password kept (0600) as long as the formatted data that holds its user."""
+    import secrets
+
+    from devenv.tls import Authority  # lazy: `fetch`/`down` need no cryptography
+
+    tls_dir = up_dir / "tls"
+    authority = Authority(tls_dir)
+    server = authority.issue("broker", hosts=sorted({host, "127.0.0.1", "localhost"}))
+    authority.issue("client", client=True)
+    password_file = tls_dir / "scram-password"
+    if not password_file.is_file():
+        password_file.touch(mode=0o600)
+        password_file.write_text(secrets.token_urlsafe(24) + "\n")
+    ports: list[int] = []
+    while len(ports) < 2:
+        candidate = free_port(host)
+        if candidate not in taken and candidate not in ports:
+            ports.append(candidate)
+    return SecureListeners(
+        sasl_ssl_port=ports[0],
+        keystore=server.keystore,
+        ca=authority.cert_path,
+        users={SCRAM_USER_UP: password_file.read_text().strip()},
+        mtls_port=ports[1],
+    )
+
+
+def _client_settings(broker: Broker, up_dir: Path) -> str:
+    """The service's settings for the secure listeners, ready to paste into a shell."""
+    tls_dir = up_dir / "tls"
+    sasl = {
+        "security.protocol": "SASL_SSL",
+        "sasl.mechanism": SCRAM_MECHANISM,
+        "sasl.username": SCRAM_USER_UP,
+        "ssl.ca.location": str(tls_dir / "ca.pem"),
+    }
+    mtls = {
+        "security.protocol": "SSL",
+        "ssl.ca.location": str(tls_dir / "ca.pem"),
+        "ssl.certificate.location": str(tls_dir / "client.pem"),
+        "ssl.key.location": str(tls_dir / "client.key"),
+    }
+    return "\n".join(
+        [
+            f"SCRAM-SHA-512 over TLS on {broker.sasl_ssl_bootstrap}:",
+            f"  export {BOOTSTRAP_ENV}={broker.sasl_ssl_bootstrap}",
+            f"  export PROFILE_SYNC_KAFKA_CONFIG='{json.dumps(sasl)}'",
+            f"  export PROFILE_SYNC_KAFKA_SASL_PASSWORD_FILE={tls_dir / 'scram-password'}",
+            f"mutual TLS on {broker.mtls_bootstrap}:",
+            f"  export {BOOTSTRAP_ENV}={broker.mtls_bootstrap}",
+            f"  export PROFILE_SYNC_KAFKA_CONFIG='{json.dumps(mtls)}'",
+        ]
+    )
+
+
+def cmd_up(up_dir: Path, *, secure: bool = False) -> int:
     host, port = parse_bootstrap(os.environ.get(BOOTSTRAP_ENV) or DEFAULT_BOOTSTRAP)
     pid = running_broker_pid(up_dir)
     state = _read_state(up_dir) or {}
@@ -743,9 +803,13 @@ def cmd_up(up_dir: Path) -> int:
     check_tools(need_mvn=False)
     # the controller port is baked into formatted data (--standalone): keep it while it is free
     controller_port = state.get("controller_port")
+    password_file = up_dir / "tls" / "scram-password"
     reuse = (
         isinstance(controller_port, int)
         and state.get("host") == host
+        # SCRAM users live in the formatted data: a change of mode formats afresh
+        and bool(state.get("secure", False)) == secure
+        and (not secure or password_file.is_file())
         and controller_port != port
         and port_is_free(host, controller_port)
     )
@@ -754,6 +818,7 @@ def cmd_up(up_dir: Path) -> int:
         controller_port = controller_port or free_port(host)
     assert isinstance(controller_port, int)
     up_dir.mkdir(parents=True, exist_ok=True)
+    listeners = _up_listeners(up_dir, host, {port, controller_port}) if secure else None
     broker = start_broker(
         up_dir,
         port,
@@ -762,10 +827,14 @@ def cmd_up(up_dir: Path) -> int:
         host=host,
         detach=True,
         reuse_data=reuse,
+        secure=listeners,
     )
     _pid_path(up_dir).write_text(f"{broker.pid}\n")
     _state_path(up_dir).write_text(
-        json.dumps({"host": host, "port": port, "controller_port": controller_port}) + "\n"
+        json.dumps(
+            {"host": host, "port": port, "controller_port": controller_port, "secure": secure}
+        )
+        + "\n"
     )
     if broker._log is not None:  # the child keeps its own descriptor
         broker._log.close()
@@ -773,6 +842,8 @@ def cmd_up(up_dir: Path) -> int:
         f"Kafka broker ready on {broker.bootstrap} (pid {broker.pid}, data {up_dir}, "
         f"started in {broker.started_in_s:.1f} s)"
     )
+    if listeners is not None:
+        print(_client_settings(broker, up_dir))
     return 0
 
 
@@ -801,10 +872,15 @@ def cmd_status(up_dir: Path) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="The local Kafka broker of commerce-profile-sync")
     parser.add_argument("command", choices=["fetch", "up", "down", "status"])
+    parser.add_argument(
+        "--secure",
+        action="store_true",
+        help="up: add SASL_SSL (SCRAM-SHA-512) and mTLS listeners; prints the client settings",
+    )
     args = parser.parse_args(argv)
     commands: dict[str, Callable[[], int]] = {
         "fetch": cmd_fetch,
-        "up": lambda: cmd_up(up_dir()),
+        "up": lambda: cmd_up(up_dir(), secure=args.secure),
         "down": lambda: cmd_down(up_dir()),
         "status": lambda: cmd_status(up_dir()),
     }
