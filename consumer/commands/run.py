@@ -1,7 +1,8 @@
 """`profile-sync run`: start-up checks, then the consumer until stopped (docs/DESIGN.md §3).
 
 Exit codes: 0 clean stop (SIGTERM, SIGINT, `--exit-when-idle`); 1 unexpected error; 2 invalid
-configuration (also a missing topic); 3 AEP configuration fault; 4 dead-letter guard tripped.
+configuration (also a missing topic, a Kafka login or broker certificate refused at start); 3 AEP
+configuration fault (also an AEP certificate that does not verify); 4 dead-letter guard tripped.
 """
 
 from __future__ import annotations
