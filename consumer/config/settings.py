@@ -230,6 +230,13 @@ class KafkaSettings(_Settings):
     def _producer(cls, value: Any) -> KafkaProperties:
         return _refuse_owned(_json_object(value), OWNED_PRODUCER_PROPERTIES)
 
+    @field_validator("kafka_sasl_password")
+    @classmethod
+    def _password_not_empty(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value():
+            raise ValueError("must not be empty")
+        return value
+
     @model_validator(mode="after")
     def _one_sasl_password(self) -> KafkaSettings:
         if self.kafka_sasl_password is None:

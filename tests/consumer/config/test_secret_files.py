@@ -167,6 +167,11 @@ def test_sasl_password_as_a_value(monkeypatch: pytest.MonkeyPatch) -> None:
     assert consumer_config(build(KafkaSettings))["sasl.password"] == SASL_PASSWORD
 
 
+def test_an_empty_sasl_password_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PROFILE_SYNC_KAFKA_SASL_PASSWORD", "")
+    assert _errors(KafkaSettings) == ["PROFILE_SYNC_KAFKA_SASL_PASSWORD: must not be empty"]
+
+
 def test_sasl_password_twice_is_an_error_naming_both(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
