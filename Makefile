@@ -6,12 +6,15 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: help test lint format demo bench kafka-up kafka-down kafka-jars tools venv clean
+.PHONY: help test fuzz lint format lock lock-check audit demo bench kafka-up kafka-down kafka-jars tools venv clean
 
 help:
 	@echo "make test        run the test suite (starts its own Kafka broker)"
 	@echo "make demo        end-to-end run on the local stack, with a summary"
 	@echo "make lint        ruff, ruff format --check, mypy --strict, import contracts"
+	@echo "make fuzz        the Hypothesis fuzz tests with many more examples"
+	@echo "make lock        regenerate requirements.lock (hash-pinned runtime dependencies)"
+	@echo "make audit       pip-audit over requirements.lock (says so when it cannot reach a database)"
 	@echo "make bench       benchmarks (prints figures)"
 	@echo "make kafka-up    start a local broker on 127.0.0.1:9092; make kafka-down stops it"
 
@@ -33,6 +36,27 @@ kafka-jars: $(STAMP) tools
 
 test: $(STAMP) kafka-jars
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The fuzz tests alone, with the "fuzz" Hypothesis profile (tests/conftest.py): many more examples.
+fuzz: $(STAMP)
+	$(PY) -m pytest -m fuzz --hypothesis-profile=fuzz $(PYTEST_ARGS)
+
+# The image's install: `pip install --require-hashes -r requirements.lock`. Runtime dependencies
+# only ([project] dependencies of pyproject.toml), at the versions pinned in constraints.txt.
+LOCK_COMMAND := $(VENV)/bin/uv pip compile pyproject.toml --constraint constraints.txt \
+	--generate-hashes --universal --python-version 3.11 --quiet \
+	--custom-compile-command "make lock"
+
+lock: $(STAMP)
+	$(LOCK_COMMAND) --output-file requirements.lock
+
+# CI (tests/test_supply_chain.py): the committed lock is what `make lock` generates today.
+lock-check: $(STAMP)
+	$(LOCK_COMMAND) --output-file $(VENV)/requirements.lock.check
+	diff -u requirements.lock $(VENV)/requirements.lock.check
+
+audit: $(STAMP)
+	$(PY) devenv/audit_lock.py --lock requirements.lock
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -40,10 +40,14 @@ class EmulatorOptions:
     validation_processes: int = 0
     tenant_id: str = DEFAULT_TENANT_ID
     log_level: str = "warning"
+    # PEM certificate (chain) and key: serve HTTPS instead of HTTP (`--tls-cert/--tls-key`).
+    tls_cert: str | None = None
+    tls_key: str | None = None
 
     @property
     def own_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        scheme = "https" if self.tls_cert else "http"
+        return f"{scheme}://{self.host}:{self.port}"
 
     @property
     def effective_public_url(self) -> str:

@@ -18,6 +18,7 @@ import gc
 import logging
 import os
 import socket
+import ssl
 import subprocess as sp
 import sys
 import threading
@@ -101,7 +102,7 @@ class UvicornListener:
             log.error("could not listen again on port %s after the outage", self._port)
             return
         listening = await asyncio.get_running_loop().create_server(
-            protocol, sock=sock, backlog=config.backlog
+            protocol, sock=sock, backlog=config.backlog, ssl=config.ssl
         )
         self._server.servers.append(listening)
 
@@ -129,6 +130,8 @@ def _prepare(options: EmulatorOptions) -> tuple[socket.socket, EmulatorState, _S
         log_level=options.log_level,
         timeout_keep_alive=30,
         backlog=2048,
+        ssl_certfile=options.tls_cert,
+        ssl_keyfile=options.tls_key,
     )
     holder: list[UvicornListener] = []
     server = _Server(config, holder)
@@ -177,11 +180,23 @@ class RunningEmulator:
             stop()
 
 
-def _wait_ready(url: str, timeout_s: float) -> None:
+def _probe_tls(tls_cert: str | None) -> ssl.SSLContext | bool:
+    """How the readiness probe verifies the emulator's own certificate: pinned (the served
+    certificate is the trust anchor, whatever CA signed it and whatever names it carries)."""
+    if tls_cert is None:
+        return True
+    context = ssl.create_default_context(cafile=tls_cert)
+    context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
+    context.check_hostname = False
+    return context
+
+
+def _wait_ready(url: str, timeout_s: float, tls_cert: str | None = None) -> None:
     deadline = time.monotonic() + timeout_s
+    verify = _probe_tls(tls_cert)
     while True:
         try:
-            if httpx.get(f"{url}/_emulator/stats", timeout=1.0).status_code == 200:
+            if httpx.get(f"{url}/_emulator/stats", timeout=1.0, verify=verify).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
@@ -198,7 +213,7 @@ def running_emulator(
     options = options or EmulatorOptions(port=0)
     running = _start_subprocess(options, timeout_s) if subprocess else _start_thread(options)
     try:
-        _wait_ready(running.url, timeout_s)
+        _wait_ready(running.url, timeout_s, options.tls_cert)
         yield running
     finally:
         running.stop()
@@ -281,12 +296,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--tenant-id", default=EmulatorOptions.tenant_id)
     p.add_argument("--log-level", default="warning")
+    p.add_argument("--tls-cert", default=None, help="PEM certificate (chain): serve HTTPS")
+    p.add_argument("--tls-key", default=None, help="PEM private key of --tls-cert")
     return p
 
 
 def options_from_args(args: argparse.Namespace) -> EmulatorOptions:
     if (args.client_id is None) != (args.client_secret is None):
         raise SystemExit("emulator: --client-id and --client-secret go together")
+    if (args.tls_cert is None) != (args.tls_key is None):
+        raise SystemExit("emulator: --tls-cert and --tls-key go together")
     return EmulatorOptions(
         host=args.host,
         port=args.port,
@@ -306,6 +325,8 @@ def options_from_args(args: argparse.Namespace) -> EmulatorOptions:
         validation_processes=args.validation_processes,
         tenant_id=args.tenant_id,
         log_level=args.log_level,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
     )
 
 
@@ -335,6 +356,8 @@ def options_to_argv(options: EmulatorOptions) -> list[str]:
         argv.append("--require-flow-id")
     if not options.validation:
         argv.append("--no-validation")
+    if options.tls_cert is not None and options.tls_key is not None:
+        argv += ["--tls-cert", options.tls_cert, "--tls-key", options.tls_key]
     return argv
 
 

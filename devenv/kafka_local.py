@@ -101,6 +101,61 @@ class BrokerStartError(DevenvError):
     """The broker died or did not become ready in time; the message holds its log tail."""
 
 
+SCRAM_MECHANISM = "SCRAM-SHA-512"
+SCRAM_LOGIN = "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+
+
+@dataclass(frozen=True)
+class SecureListeners:
+    """Extra client listeners beside PLAINTEXT (which stays for the broker's own traffic).
+
+    `SASL_SSL` on sasl_ssl_port: SCRAM-SHA-512 over TLS, for the `users` (name -> password),
+    which KRaft needs at format time. `SSL` on mtls_port (optional): TLS with a client
+    certificate signed by `ca`. `keystore` is the broker's PEM key, certificate and CA in one file.
+    """
+
+    sasl_ssl_port: int
+    keystore: Path
+    ca: Path
+    users: Mapping[str, str] = field(repr=False)
+    mtls_port: int | None = None
+
+    def listeners(self, host: str) -> list[str]:
+        found = [f"SASL_SSL://{host}:{self.sasl_ssl_port}"]
+        if self.mtls_port is not None:
+            found.append(f"SSL://{host}:{self.mtls_port}")
+        return found
+
+    def properties(self) -> dict[str, str]:
+        props = {
+            "sasl.enabled.mechanisms": SCRAM_MECHANISM,
+            f"listener.name.sasl_ssl.{SCRAM_MECHANISM.lower()}.sasl.jaas.config": SCRAM_LOGIN,
+            "ssl.keystore.type": "PEM",
+            "ssl.keystore.location": str(self.keystore),
+        }
+        if self.mtls_port is not None:
+            props.update(
+                {
+                    "listener.name.ssl.ssl.client.auth": "required",
+                    "listener.name.ssl.ssl.truststore.type": "PEM",
+                    "listener.name.ssl.ssl.truststore.location": str(self.ca),
+                }
+            )
+        return props
+
+    def scram_arguments(self) -> list[str]:
+        """`kafka-storage format --add-scram` for every user."""
+        args: list[str] = []
+        for name, password in self.users.items():
+            args += ["--add-scram", f"{SCRAM_MECHANISM}=[name={name},password={password}]"]
+        return args
+
+    def scrub(self, text: str) -> str:
+        for password in self.users.values():
+            text = text.replace(password, "***")
+        return text
+
+
 # ----------------------------------------------------------------------------------- jars
 
 
@@ -254,16 +309,24 @@ def new_cluster_id() -> str:
 
 
 def broker_properties(
-    run_dir: Path, host: str, broker_port: int, controller_port: int, overrides: Mapping[str, str]
+    run_dir: Path,
+    host: str,
+    broker_port: int,
+    controller_port: int,
+    overrides: Mapping[str, str],
+    secure: SecureListeners | None = None,
 ) -> dict[str, str]:
     props = dict(BASE_PROPERTIES)
+    listeners = [f"PLAINTEXT://{host}:{broker_port}", f"CONTROLLER://{host}:{controller_port}"]
+    if secure is not None:
+        listeners += secure.listeners(host)
+        props["listener.security.protocol.map"] += ",SASL_SSL:SASL_SSL,SSL:SSL"
+        props.update(secure.properties())
     props.update(
         {
             "controller.quorum.bootstrap.servers": f"{host}:{controller_port}",
-            "listeners": f"PLAINTEXT://{host}:{broker_port},CONTROLLER://{host}:{controller_port}",
-            "advertised.listeners": (
-                f"PLAINTEXT://{host}:{broker_port},CONTROLLER://{host}:{controller_port}"
-            ),
+            "listeners": ",".join(listeners),
+            "advertised.listeners": ",".join(listeners),
             "log.dirs": str(run_dir / "data"),
         }
     )
@@ -305,7 +368,13 @@ def _java_command(
     ]
 
 
-def format_storage(jars: Path, run_dir: Path, config: Path, cluster_id: str) -> None:
+def format_storage(
+    jars: Path,
+    run_dir: Path,
+    config: Path,
+    cluster_id: str,
+    secure: SecureListeners | None = None,
+) -> None:
     cmd = _java_command(
         jars,
         run_dir,
@@ -317,12 +386,14 @@ def format_storage(jars: Path, run_dir: Path, config: Path, cluster_id: str) -> 
         cluster_id,
         "-c",
         str(config),
+        *(secure.scram_arguments() if secure is not None else ()),
     )
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if done.returncode != 0:
+        output = (done.stdout + done.stderr).strip()[-3000:]
         raise BrokerStartError(
             f"formatting {run_dir / 'data'} failed (exit {done.returncode}):\n"
-            + (done.stdout + done.stderr).strip()[-3000:]
+            + (secure.scrub(output) if secure is not None else output)
         )
 
 
@@ -381,11 +452,24 @@ class Broker:
     controller_port: int
     log_path: Path
     started_in_s: float = 0.0
+    secure: SecureListeners | None = None
     _log: IO[bytes] | None = field(default=None, repr=False)
 
     @property
     def bootstrap(self) -> str:
         return f"{self.host}:{self.port}"
+
+    @property
+    def sasl_ssl_bootstrap(self) -> str:
+        if self.secure is None:
+            raise DevenvError("this broker has no SASL_SSL listener")
+        return f"{self.host}:{self.secure.sasl_ssl_port}"
+
+    @property
+    def mtls_bootstrap(self) -> str:
+        if self.secure is None or self.secure.mtls_port is None:
+            raise DevenvError("this broker has no mTLS listener")
+        return f"{self.host}:{self.secure.mtls_port}"
 
     @property
     def pid(self) -> int:
@@ -449,6 +533,25 @@ def wait_until_ready(
         time.sleep(0.2)
 
 
+def _secure_ports(secure: SecureListeners) -> list[int]:
+    ports = [secure.sasl_ssl_port]
+    if secure.mtls_port is not None:
+        ports.append(secure.mtls_port)
+    return ports
+
+
+def _wait_for_port(host: str, port: int, timeout: float, broker: Broker) -> None:
+    # the listeners open together once the broker is up: this is a short wait, if any
+    deadline = time.monotonic() + timeout
+    while not _can_connect(host, port):
+        if broker.process.poll() is not None or time.monotonic() > deadline:
+            raise BrokerStartError(
+                f"the Kafka broker did not open {host}:{port}\n"
+                f"--- last lines of {broker.log_path} ---\n{broker.log_tail()}"
+            )
+        time.sleep(0.1)
+
+
 def start_broker(
     run_dir: Path,
     broker_port: int,
@@ -461,11 +564,13 @@ def start_broker(
     detach: bool = False,
     reuse_data: bool = False,
     jvm_options: Sequence[str] = (),
+    secure: SecureListeners | None = None,
 ) -> Broker:
     """Write the config, format storage (unless reusing formatted data), start, wait until ready.
 
     detach=True starts the broker in its own session so it outlives this process (`up`);
     otherwise it is tied to this process and gets SIGTERM when this process dies.
+    `secure` adds the SASL_SSL (and mTLS) listeners; their SCRAM users are created at format time.
     """
     jars = ensure_jars()
     run_dir = run_dir.resolve()
@@ -473,11 +578,11 @@ def start_broker(
         (run_dir / sub).mkdir(parents=True, exist_ok=True)
     (run_dir / "log4j2.properties").write_text(LOG4J2_PROPERTIES)
     config = run_dir / "server.properties"
-    props = broker_properties(run_dir, host, broker_port, controller_port, overrides or {})
+    props = broker_properties(run_dir, host, broker_port, controller_port, overrides or {}, secure)
     _write_properties(config, props)
     if not (reuse_data and (run_dir / "data" / "meta.properties").is_file()):
         shutil.rmtree(run_dir / "data", ignore_errors=True)
-        format_storage(jars, run_dir, config, new_cluster_id())
+        format_storage(jars, run_dir, config, new_cluster_id(), secure)
 
     log_path = run_dir / "broker.log"
     log = log_path.open("ab")
@@ -491,7 +596,9 @@ def start_broker(
         start_new_session=detach,
         preexec_fn=None if detach else die_with_parent,
     )
-    broker = Broker(process, run_dir, host, broker_port, controller_port, log_path, _log=log)
+    broker = Broker(
+        process, run_dir, host, broker_port, controller_port, log_path, secure=secure, _log=log
+    )
     try:
         wait_until_ready(
             host,
@@ -500,6 +607,9 @@ def start_broker(
             alive=lambda: process.poll() is None,
             describe=lambda: f"--- last lines of {log_path} ---\n{broker.log_tail()}",
         )
+        if secure is not None:
+            for port in _secure_ports(secure):
+                _wait_for_port(host, port, timeout, broker)
     except BaseException:
         broker.stop(graceful=False)
         raise
@@ -609,7 +719,67 @@ def cmd_fetch() -> int:
     return 0
 
 
-def cmd_up(up_dir: Path) -> int:
+SCRAM_USER_UP = "profile-sync"
+
+
+def _up_listeners(up_dir: Path, host: str, taken: set[int]) -> SecureListeners:
+    """`up --secure`: a fresh throwaway CA and broker certificate on every start, the SCRAM
+    password kept (0600) as long as the formatted data that holds its user."""
+    import secrets
+
+    from devenv.tls import Authority  # lazy: `fetch`/`down` need no cryptography
+
+    tls_dir = up_dir / "tls"
+    authority = Authority(tls_dir)
+    server = authority.issue("broker", hosts=sorted({host, "127.0.0.1", "localhost"}))
+    authority.issue("client", client=True)
+    password_file = tls_dir / "scram-password"
+    if not password_file.is_file():
+        password_file.touch(mode=0o600)
+        password_file.write_text(secrets.token_urlsafe(24) + "\n")
+    ports: list[int] = []
+    while len(ports) < 2:
+        candidate = free_port(host)
+        if candidate not in taken and candidate not in ports:
+            ports.append(candidate)
+    return SecureListeners(
+        sasl_ssl_port=ports[0],
+        keystore=server.keystore,
+        ca=authority.cert_path,
+        users={SCRAM_USER_UP: password_file.read_text().strip()},
+        mtls_port=ports[1],
+    )
+
+
+def _client_settings(broker: Broker, up_dir: Path) -> str:
+    """The service's settings for the secure listeners, ready to paste into a shell."""
+    tls_dir = up_dir / "tls"
+    sasl = {
+        "security.protocol": "SASL_SSL",
+        "sasl.mechanism": SCRAM_MECHANISM,
+        "sasl.username": SCRAM_USER_UP,
+        "ssl.ca.location": str(tls_dir / "ca.pem"),
+    }
+    mtls = {
+        "security.protocol": "SSL",
+        "ssl.ca.location": str(tls_dir / "ca.pem"),
+        "ssl.certificate.location": str(tls_dir / "client.pem"),
+        "ssl.key.location": str(tls_dir / "client.key"),
+    }
+    return "\n".join(
+        [
+            f"SCRAM-SHA-512 over TLS on {broker.sasl_ssl_bootstrap}:",
+            f"  export {BOOTSTRAP_ENV}={broker.sasl_ssl_bootstrap}",
+            f"  export PROFILE_SYNC_KAFKA_CONFIG='{json.dumps(sasl)}'",
+            f"  export PROFILE_SYNC_KAFKA_SASL_PASSWORD_FILE={tls_dir / 'scram-password'}",
+            f"mutual TLS on {broker.mtls_bootstrap}:",
+            f"  export {BOOTSTRAP_ENV}={broker.mtls_bootstrap}",
+            f"  export PROFILE_SYNC_KAFKA_CONFIG='{json.dumps(mtls)}'",
+        ]
+    )
+
+
+def cmd_up(up_dir: Path, *, secure: bool = False) -> int:
     host, port = parse_bootstrap(os.environ.get(BOOTSTRAP_ENV) or DEFAULT_BOOTSTRAP)
     pid = running_broker_pid(up_dir)
     state = _read_state(up_dir) or {}
@@ -633,9 +803,13 @@ def cmd_up(up_dir: Path) -> int:
     check_tools(need_mvn=False)
     # the controller port is baked into formatted data (--standalone): keep it while it is free
     controller_port = state.get("controller_port")
+    password_file = up_dir / "tls" / "scram-password"
     reuse = (
         isinstance(controller_port, int)
         and state.get("host") == host
+        # SCRAM users live in the formatted data: a change of mode formats afresh
+        and bool(state.get("secure", False)) == secure
+        and (not secure or password_file.is_file())
         and controller_port != port
         and port_is_free(host, controller_port)
     )
@@ -644,6 +818,7 @@ def cmd_up(up_dir: Path) -> int:
         controller_port = controller_port or free_port(host)
     assert isinstance(controller_port, int)
     up_dir.mkdir(parents=True, exist_ok=True)
+    listeners = _up_listeners(up_dir, host, {port, controller_port}) if secure else None
     broker = start_broker(
         up_dir,
         port,
@@ -652,10 +827,14 @@ def cmd_up(up_dir: Path) -> int:
         host=host,
         detach=True,
         reuse_data=reuse,
+        secure=listeners,
     )
     _pid_path(up_dir).write_text(f"{broker.pid}\n")
     _state_path(up_dir).write_text(
-        json.dumps({"host": host, "port": port, "controller_port": controller_port}) + "\n"
+        json.dumps(
+            {"host": host, "port": port, "controller_port": controller_port, "secure": secure}
+        )
+        + "\n"
     )
     if broker._log is not None:  # the child keeps its own descriptor
         broker._log.close()
@@ -663,6 +842,8 @@ def cmd_up(up_dir: Path) -> int:
         f"Kafka broker ready on {broker.bootstrap} (pid {broker.pid}, data {up_dir}, "
         f"started in {broker.started_in_s:.1f} s)"
     )
+    if listeners is not None:
+        print(_client_settings(broker, up_dir))
     return 0
 
 
@@ -691,10 +872,15 @@ def cmd_status(up_dir: Path) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="The local Kafka broker of commerce-profile-sync")
     parser.add_argument("command", choices=["fetch", "up", "down", "status"])
+    parser.add_argument(
+        "--secure",
+        action="store_true",
+        help="up: add SASL_SSL (SCRAM-SHA-512) and mTLS listeners; prints the client settings",
+    )
     args = parser.parse_args(argv)
     commands: dict[str, Callable[[], int]] = {
         "fetch": cmd_fetch,
-        "up": lambda: cmd_up(up_dir()),
+        "up": lambda: cmd_up(up_dir(), secure=args.secure),
         "down": lambda: cmd_down(up_dir()),
         "status": lambda: cmd_status(up_dir()),
     }

@@ -18,6 +18,12 @@ from confluent_kafka import KafkaError, KafkaException, Message, Producer
 from consumer.config import exit_codes
 from consumer.config.loading import load_all
 from consumer.config.settings import AvroSettings, KafkaSettings, variable
+from consumer.kafka.connection import (
+    ConnectionProblems,
+    ExplainingMetadata,
+    KafkaConnectError,
+    refused_configuration,
+)
 from consumer.kafka.properties import producer_config
 from devenv.sample_events import generate_events
 from schemas.avro import ConfluentRegistryClient, EventEncoder, WriterSchemaRegistry
@@ -47,9 +53,15 @@ def run_produce(
             exit_codes.USAGE,
         )
     target = topic or kafka.topic
-    producer = Producer(producer_config(kafka))
+    problems = ConnectionProblems(kafka.secret_values())
     try:
-        metadata = producer.list_topics(timeout=METADATA_TIMEOUT_S)
+        producer = Producer({**producer_config(kafka), "error_cb": problems})
+    except KafkaException as exc:
+        return _fail(refused_configuration(exc, kafka.secret_values()), exit_codes.USAGE)
+    try:
+        metadata = ExplainingMetadata(producer, problems).list_topics(timeout=METADATA_TIMEOUT_S)
+    except KafkaConnectError as exc:
+        return _fail(exc.message, exc.exit_code)
     except KafkaException as exc:
         return _fail(
             f"cannot reach Kafka at {variable('kafka_bootstrap_servers')} ({exc.args[0]})",

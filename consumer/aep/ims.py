@@ -20,6 +20,7 @@ import orjson
 import structlog
 
 from consumer.aep.protocol import AepConfigurationFault
+from consumer.aep.tls import certificate_failure, untrusted_certificate
 from consumer.config.settings import AepAuthSettings, variable
 
 __all__ = ["ImsTokenProvider", "ImsUnavailable", "TokenProvider"]
@@ -134,6 +135,9 @@ class ImsTokenProvider:
         except httpx.TimeoutException:
             raise ImsUnavailable("ims_timeout") from None
         except httpx.TransportError as exc:
+            untrusted = certificate_failure(exc)
+            if untrusted is not None:
+                raise AepConfigurationFault(untrusted_certificate(self._url, untrusted)) from None
             raise ImsUnavailable(f"ims_unreachable ({type(exc).__name__})") from None
         status = response.status_code
         if status == 200:

@@ -15,6 +15,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from datetime import UTC
+from pathlib import Path
 from typing import Final
 
 import httpx
@@ -39,6 +40,7 @@ from consumer.aep.protocol import (
 )
 from consumer.aep.refusals import refusal_detail
 from consumer.aep.scrub import scrub
+from consumer.aep.tls import aep_ssl_context, certificate_failure, untrusted_certificate
 from consumer.config.settings import DeliverySettings, variable
 
 __all__ = [
@@ -113,13 +115,17 @@ def parse_retry_after(value: str | None, *, now: Callable[[], float] = time.time
     return min(max(seconds, 0.0), RETRY_AFTER_CAP_S)
 
 
-def make_http_client(delivery: DeliverySettings) -> httpx.AsyncClient:
-    """An HTTP client sized for the in-flight limit (plus IMS), with the request timeout."""
+def make_http_client(
+    delivery: DeliverySettings, ca_bundle: Path | None = None
+) -> httpx.AsyncClient:
+    """An HTTP client sized for the in-flight limit (plus IMS), with the request timeout,
+    trusting `ca_bundle` (PROFILE_SYNC_AEP_CA_BUNDLE) or the public CAs."""
     connections = delivery.max_in_flight_requests + 2
     return httpx.AsyncClient(
         timeout=httpx.Timeout(delivery.aep_request_timeout_s),
         limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
         follow_redirects=False,
+        verify=aep_ssl_context(ca_bundle),
     )
 
 
@@ -211,6 +217,11 @@ class HttpInletSender:
                     f"the inlet URL's scheme is not http(s): check {_INLET_URL}"
                 ) from None
             except httpx.TransportError as exc:
+                untrusted = certificate_failure(exc)
+                if untrusted is not None:
+                    raise AepConfigurationFault(
+                        untrusted_certificate(self._url, untrusted)
+                    ) from None
                 return RetryRequest(f"connection_error ({type(exc).__name__})", None, None)
             status = response.status_code
             if status not in (401, 403):

@@ -22,6 +22,8 @@ from tenacity import RetryCallState, Retrying, retry_if_result, stop_after_attem
 
 from consumer.aep.backoff import retry_delay
 from consumer.aep.inlet_client import parse_retry_after
+from consumer.aep.protocol import AepConfigurationFault
+from consumer.aep.tls import certificate_failure, untrusted_certificate
 from consumer.config.settings import AepAuthSettings, variable
 
 __all__ = [
@@ -234,6 +236,9 @@ class PlatformHttp:
         except httpx.TimeoutException:
             return _Transient("timeout")
         except httpx.TransportError as exc:
+            untrusted = certificate_failure(exc)
+            if untrusted is not None:
+                raise AepConfigurationFault(untrusted_certificate(self._base, untrusted)) from None
             return _Transient(f"connection error ({type(exc).__name__})")
         if response.status_code in _RETRYABLE:
             retry_after = parse_retry_after(response.headers.get("retry-after"))

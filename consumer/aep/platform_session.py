@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
-import ssl
 import time
 from collections.abc import Callable, Iterator
 from typing import NoReturn
@@ -23,20 +21,15 @@ from consumer.aep.backoff import retry_delay
 from consumer.aep.ims import ImsTokenProvider, ImsUnavailable
 from consumer.aep.platform_client import PlatformClient
 from consumer.aep.platform_http import MAX_ATTEMPTS, PlatformHttp, PlatformUnavailable
+from consumer.aep.tls import aep_ssl_context
 from consumer.config.settings import AepAuthSettings, variable
 
 __all__ = ["fetch_token", "platform_session"]
 
 
-@functools.cache
-def _tls() -> ssl.SSLContext:
-    # Loading the CA bundle costs ~0.15 s; one context serves every client of the process.
-    return httpx.create_ssl_context()
-
-
 async def _token_once(auth: AepAuthSettings, timeout_s: float) -> str:
     async with httpx.AsyncClient(
-        timeout=timeout_s, follow_redirects=False, verify=_tls()
+        timeout=timeout_s, follow_redirects=False, verify=aep_ssl_context(auth.aep_ca_bundle)
     ) as client:
         return await ImsTokenProvider(client, auth, timeout_s=timeout_s).token()
 
@@ -78,6 +71,8 @@ def platform_session(
 ) -> Iterator[PlatformClient]:
     """A PlatformClient with a fresh token, closed at the end of the block."""
     token = fetch_token(auth, timeout_s=timeout_s, sleep=sleep)
-    with httpx.Client(timeout=timeout_s, follow_redirects=False, verify=_tls()) as client:
+    with httpx.Client(
+        timeout=timeout_s, follow_redirects=False, verify=aep_ssl_context(auth.aep_ca_bundle)
+    ) as client:
         http = PlatformHttp(client, auth, lambda: token, timeout_s=timeout_s, sleep=sleep)
         yield PlatformClient(http)

@@ -33,6 +33,7 @@ from consumer.config.settings import (
     KafkaSettings,
     XdmSettings,
 )
+from consumer.kafka.properties import admin_config
 from consumer.provisioning.apply import apply_plan
 from consumer.provisioning.desired import desired
 from consumer.provisioning.observe import observe
@@ -123,7 +124,7 @@ def run_init(
         config_file, AepAuthSettings, AepResourceSettings, XdmSettings, KafkaSettings
     )
     # Bootstrap and the common client properties (security): the admin client is neither.
-    admin = AdminClient({**kafka.kafka_config, "bootstrap.servers": kafka.kafka_bootstrap_servers})
+    admin = AdminClient(admin_config(kafka))
     try:
         topics = plan_topics(admin, kafka, KAFKA_TIMEOUT_S)
         with platform_session(auth) as client:

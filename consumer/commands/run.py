@@ -1,9 +1,9 @@
 """`profile-sync run`: start-up checks, then the consumer until stopped (docs/DESIGN.md §3).
 
 Exit codes: 0 clean stop (SIGTERM, SIGINT, `--exit-when-idle`); 1 unexpected error; 2 invalid
-configuration (also a missing topic, or a state topic that is missing, not compacted or with
-another partition count than the source); 3 AEP configuration fault; 4 dead-letter guard
-tripped.
+configuration (also a missing topic, a Kafka login or broker certificate refused at start, or a
+state topic that is missing, not compacted or with another partition count than the source); 3 AEP
+configuration fault (also an AEP certificate that does not verify); 4 dead-letter guard tripped.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Final
 
 import structlog
 from anyio.from_thread import start_blocking_portal
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import Consumer, KafkaException, Producer
 from confluent_kafka.admin import AdminClient
 
 from consumer.aep.envelope import EnvelopeBuilder
@@ -41,9 +41,15 @@ from consumer.config.settings import (
     variable,
 )
 from consumer.kafka.changelog import ChangelogWriter
+from consumer.kafka.connection import (
+    ConnectionProblems,
+    ExplainingMetadata,
+    KafkaConnectError,
+    refused_configuration,
+)
 from consumer.kafka.dead_letters import DeadLetterProducer
 from consumer.kafka.partition_state import KafkaPartitionState
-from consumer.kafka.properties import consumer_config, dead_letter_producer_config
+from consumer.kafka.properties import admin_config, consumer_config, dead_letter_producer_config
 from consumer.kafka.restore import ChangelogRestorer, restore_consumer_config
 from consumer.kafka.source import KafkaCommitter, KafkaSource
 from consumer.observability.metrics import Metrics
@@ -76,7 +82,7 @@ def _fail(message: str, code: int) -> int:
 
 
 def _admin(kafka: KafkaSettings) -> AdminClient:
-    return AdminClient({**kafka.kafka_config, "bootstrap.servers": kafka.kafka_bootstrap_servers})
+    return AdminClient(admin_config(kafka))
 
 
 def limits_from(delivery: DeliverySettings) -> PipelineLimits:
@@ -138,10 +144,22 @@ def run_consumer(
     validator = compile_validator(options.xdm)
 
     consumer_settings = consumer_config(kafka)
-    consumer = Consumer(consumer_settings)
+    # Refused SASL logins and unverifiable certificates reach only this callback (exit 2).
+    problems = ConnectionProblems(kafka.secret_values())
     try:
-        check_topics(consumer, kafka, METADATA_TIMEOUT_S)
+        consumer = Consumer({**consumer_settings, "error_cb": problems})
+    except KafkaException as exc:
+        return _fail(refused_configuration(exc, kafka.secret_values()), exit_codes.USAGE)
+    try:
+        check_topics(ExplainingMetadata(consumer, problems), kafka, METADATA_TIMEOUT_S)
         check_state_topic(_admin(kafka), kafka, METADATA_TIMEOUT_S)
+        producer = Producer(dead_letter_producer_config(kafka))
+    except KafkaConnectError as exc:
+        consumer.close()
+        return _fail(exc.message, exc.exit_code)
+    except KafkaException as exc:
+        consumer.close()
+        return _fail(refused_configuration(exc, kafka.secret_values()), exit_codes.USAGE)
     except StartupError as exc:
         consumer.close()
         return _fail(str(exc), exc.exit_code)
@@ -150,7 +168,7 @@ def run_consumer(
     # requests over and never waits on them.
     http_thread = ExitStack()
     portal = http_thread.enter_context(start_blocking_portal(name="profile-sync-http"))
-    client = make_http_client(delivery)
+    client = make_http_client(delivery, auth.aep_ca_bundle)
     tokens = ImsTokenProvider(client, auth, timeout_s=delivery.aep_request_timeout_s)
     sender = HttpInletSender(
         client,
@@ -169,7 +187,6 @@ def run_consumer(
         timeout_s=delivery.aep_request_timeout_s,
     )
     inlet: InletSender = wrap_sender(sender) if wrap_sender is not None else sender
-    producer = Producer(dead_letter_producer_config(kafka))
     # Closed after the consumer's last release (the stores' checkpoints are saved then).
     finish = ExitStack()
     try:

@@ -17,8 +17,11 @@ def describe(error: ValidationError | ConfigFileError) -> list[str]:
         return [f"{error.setting}: {error.reason}"]
     lines = []
     for item in error.errors(include_input=False, include_url=False):
-        field = str(item["loc"][0]) if item["loc"] else "?"
         reason = "is required and not set" if item["type"] == "missing" else item["msg"]
         reason = reason.removeprefix("Value error, ")
-        lines.append(f"{variable(field)}: {reason}")
+        if not item["loc"]:
+            # a check across settings: its message names the variables itself
+            lines.append(reason)
+            continue
+        lines.append(f"{variable(str(item['loc'][0]))}: {reason}")
     return lines

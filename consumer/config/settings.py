@@ -10,6 +10,7 @@ the keys `init --json` prints). A wrong value raises `pydantic.ValidationError`,
 from __future__ import annotations
 
 import json
+import ssl
 from collections.abc import Mapping
 from contextvars import ContextVar
 from datetime import datetime
@@ -26,6 +27,7 @@ from pydantic import (
     SecretStr,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
@@ -71,6 +73,19 @@ PRODUCER_OWNED: Final[Mapping[str, str]] = MappingProxyType(
 )
 OWNED_CONSUMER_PROPERTIES: Final = frozenset(CONSUMER_OWNED) | {"bootstrap.servers", "group.id"}
 OWNED_PRODUCER_PROPERTIES: Final = frozenset(PRODUCER_OWNED) | {"bootstrap.servers"}
+# librdkafka properties that carry a secret: held as SecretStr, unwrapped only into the client.
+SECRET_KAFKA_PROPERTIES: Final = frozenset(
+    {
+        "sasl.password",
+        "sasl.oauthbearer.client.secret",
+        "ssl.key.password",
+        "ssl.key.pem",
+        "ssl.keystore.password",
+    }
+)
+# A secret setting X may instead be given as X_FILE, the path of a file holding it (a mounted
+# Kubernetes secret): the settings classes declare both fields, `_Settings` reads the file.
+FILE_FORM_SUFFIX: Final = "_file"
 
 _config_file_values: ContextVar[dict[str, Any] | None] = ContextVar(
     "config_file_values", default=None
@@ -125,6 +140,42 @@ class _Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, env_settings, _ConfigFileSource(settings_cls), file_secret_settings)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _secrets_from_files(cls, data: Any) -> Any:
+        """`X_FILE` -> the value of `X`. Errors name the variables (the loc is the model)."""
+        if not isinstance(data, dict):
+            return data
+        for name in cls.model_fields:
+            file_field = f"{name}{FILE_FORM_SUFFIX}"
+            path = data.get(file_field)
+            if file_field not in cls.model_fields or path is None or path == "":
+                continue
+            if data.get(name) is not None:
+                raise ValueError(
+                    f"{variable(name)} and {variable(file_field)} are both set: set one of them"
+                )
+            data = {**data, name: read_secret_file(Path(str(path)), file_field)}
+        return data
+
+
+def read_secret_file(path: Path, file_field: str) -> SecretStr:
+    """The secret a file holds, less the trailing newline `echo secret > file` writes.
+
+    Errors name the variable and the path, never the content."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValueError(
+            f"{variable(file_field)}: cannot read {path} ({exc.strerror or type(exc).__name__})"
+        ) from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{variable(file_field)}: {path} is not UTF-8 text") from None
+    value = text.rstrip("\r\n")
+    if not value:
+        raise ValueError(f"{variable(file_field)}: {path} is empty")
+    return SecretStr(value)
+
 
 def _json_object(value: Any) -> Any:
     if isinstance(value, str):
@@ -137,12 +188,27 @@ def _json_object(value: Any) -> Any:
     return value
 
 
-def _refuse_owned(properties: dict[str, Any], owned: frozenset[str]) -> dict[str, str]:
+KafkaProperties = dict[str, str | SecretStr]
+
+
+def _refuse_owned(properties: dict[str, Any], owned: frozenset[str]) -> KafkaProperties:
     taken = sorted(owned & set(properties))
     if taken:
         raise ValueError(f"sets properties the service owns: {', '.join(taken)}")
     # librdkafka takes strings; JSON booleans become its "true"/"false".
-    return {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in properties.items()}
+    found: KafkaProperties = {}
+    for key, value in properties.items():
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        found[key] = SecretStr(text) if key in SECRET_KAFKA_PROPERTIES else text
+    return found
+
+
+def plain_properties(properties: KafkaProperties) -> dict[str, str]:
+    """What librdkafka takes: the secrets unwrapped (only ever into a client's configuration)."""
+    return {
+        key: value.get_secret_value() if isinstance(value, SecretStr) else value
+        for key, value in properties.items()
+    }
 
 
 class KafkaSettings(_Settings):
@@ -152,9 +218,13 @@ class KafkaSettings(_Settings):
     topic: str = Field("commerce.customer.v1", min_length=1)
     dlq_topic: str = Field("commerce.customer.v1.dlq", min_length=1)
     group_id: str = Field("commerce-profile-sync", min_length=1)
-    kafka_config: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
-    kafka_consumer_config: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
-    kafka_producer_config: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    kafka_config: Annotated[KafkaProperties, NoDecode] = Field(default_factory=dict)
+    kafka_consumer_config: Annotated[KafkaProperties, NoDecode] = Field(default_factory=dict)
+    kafka_producer_config: Annotated[KafkaProperties, NoDecode] = Field(default_factory=dict)
+    # librdkafka's `sasl.password` for both clients, kept out of the JSON above (e.g. from a
+    # mounted secret through PROFILE_SYNC_KAFKA_SASL_PASSWORD_FILE).
+    kafka_sasl_password: SecretStr | None = None
+    kafka_sasl_password_file: Path | None = None
     # The service's own topics (docs/DESIGN.md §11, §12): `{group_id}` and `{topic}` in a value
     # stand for those settings, so the defaults follow a renamed group or source topic.
     state_topic: str = Field("{group_id}.state", min_length=1, validate_default=True)
@@ -175,20 +245,57 @@ class KafkaSettings(_Settings):
 
     @field_validator("kafka_config", mode="before")
     @classmethod
-    def _common(cls, value: Any) -> dict[str, str]:
+    def _common(cls, value: Any) -> KafkaProperties:
         return _refuse_owned(
             _json_object(value), OWNED_CONSUMER_PROPERTIES | OWNED_PRODUCER_PROPERTIES
         )
 
     @field_validator("kafka_consumer_config", mode="before")
     @classmethod
-    def _consumer(cls, value: Any) -> dict[str, str]:
+    def _consumer(cls, value: Any) -> KafkaProperties:
         return _refuse_owned(_json_object(value), OWNED_CONSUMER_PROPERTIES)
 
     @field_validator("kafka_producer_config", mode="before")
     @classmethod
-    def _producer(cls, value: Any) -> dict[str, str]:
+    def _producer(cls, value: Any) -> KafkaProperties:
         return _refuse_owned(_json_object(value), OWNED_PRODUCER_PROPERTIES)
+
+    @field_validator("kafka_sasl_password")
+    @classmethod
+    def _password_not_empty(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value():
+            raise ValueError("must not be empty")
+        return value
+
+    @model_validator(mode="after")
+    def _one_sasl_password(self) -> KafkaSettings:
+        if self.kafka_sasl_password is None:
+            return self
+        for field in ("kafka_config", "kafka_consumer_config", "kafka_producer_config"):
+            if "sasl.password" in getattr(self, field):
+                raise ValueError(
+                    f"{variable('kafka_sasl_password')} (or its _FILE) and sasl.password in "
+                    f"{variable(field)} are both set: set one of them"
+                )
+        return self
+
+    def common_properties(self) -> KafkaProperties:
+        """PROFILE_SYNC_KAFKA_CONFIG with the SASL password merged in."""
+        if self.kafka_sasl_password is None:
+            return dict(self.kafka_config)
+        return {**self.kafka_config, "sasl.password": self.kafka_sasl_password}
+
+    def secret_values(self) -> list[str]:
+        """Every secret these settings hold, to scrub from a client library's messages."""
+        found = [
+            value.get_secret_value()
+            for props in (self.kafka_config, self.kafka_consumer_config, self.kafka_producer_config)
+            for value in props.values()
+            if isinstance(value, SecretStr)
+        ]
+        if self.kafka_sasl_password is not None:
+            found.append(self.kafka_sasl_password.get_secret_value())
+        return [value for value in found if value]
 
 
 class AvroSettings(_Settings):
@@ -229,12 +336,28 @@ class AepAuthSettings(_Settings):
     aep_platform_url: AnyHttpUrl = AnyHttpUrl("https://platform.adobe.io")
     aep_client_id: str = Field(min_length=1)
     aep_client_secret: SecretStr
+    aep_client_secret_file: Path | None = None  # read into aep_client_secret (a mounted secret)
     aep_org_id: str = Field(min_length=1)
     aep_sandbox: str = Field("prod", min_length=1)
     aep_scopes: str = Field(
         "openid,AdobeID,read_organizations,additional_info.projectedProductContext,session",
         min_length=1,
     )
+    # PEM bundle of the CAs the AEP clients trust instead of the public ones (a TLS proxy's CA).
+    aep_ca_bundle: Path | None = None
+
+    @field_validator("aep_ca_bundle")
+    @classmethod
+    def _ca_bundle(cls, value: Path | None) -> Path | None:
+        if value is None:
+            return value
+        try:
+            ssl.create_default_context(cafile=str(value))
+        except OSError as exc:
+            if not isinstance(exc, ssl.SSLError):
+                raise ValueError(f"cannot read {value} ({exc.strerror})") from None
+            raise ValueError(f"{value} holds no PEM CA certificate") from None
+        return value
 
     @field_validator("aep_client_secret")
     @classmethod

@@ -6,13 +6,13 @@ so the owned values written last here are the ones in force.
 
 from __future__ import annotations
 
-from consumer.config.settings import CONSUMER_OWNED, PRODUCER_OWNED, KafkaSettings
+from consumer.config.settings import CONSUMER_OWNED, PRODUCER_OWNED, KafkaSettings, plain_properties
 
 
 def consumer_config(settings: KafkaSettings) -> dict[str, str]:
     return {
-        **settings.kafka_config,
-        **settings.kafka_consumer_config,
+        **plain_properties(settings.common_properties()),
+        **plain_properties(settings.kafka_consumer_config),
         "bootstrap.servers": settings.kafka_bootstrap_servers,
         "group.id": settings.group_id,
         **CONSUMER_OWNED,
@@ -22,8 +22,8 @@ def consumer_config(settings: KafkaSettings) -> dict[str, str]:
 def dead_letter_producer_config(settings: KafkaSettings) -> dict[str, str]:
     return {
         "linger.ms": "5",
-        **settings.kafka_config,
-        **settings.kafka_producer_config,
+        **plain_properties(settings.common_properties()),
+        **plain_properties(settings.kafka_producer_config),
         "bootstrap.servers": settings.kafka_bootstrap_servers,
         **PRODUCER_OWNED,
     }
@@ -34,8 +34,16 @@ def producer_config(settings: KafkaSettings) -> dict[str, str]:
     return {
         "linger.ms": "20",
         "compression.type": "lz4",
-        **settings.kafka_config,
-        **settings.kafka_producer_config,
+        **plain_properties(settings.common_properties()),
+        **plain_properties(settings.kafka_producer_config),
         "bootstrap.servers": settings.kafka_bootstrap_servers,
         **PRODUCER_OWNED,
+    }
+
+
+def admin_config(settings: KafkaSettings) -> dict[str, str | int | float | bool]:
+    """The admin client `init` and `run`'s start-up checks use for topic metadata."""
+    return {
+        **plain_properties(settings.common_properties()),
+        "bootstrap.servers": settings.kafka_bootstrap_servers,
     }

@@ -18,7 +18,7 @@ import structlog
 from confluent_kafka import OFFSET_BEGINNING, KafkaError, TopicPartition
 
 from consumer.config import exit_codes
-from consumer.config.settings import KafkaSettings, variable
+from consumer.config.settings import KafkaSettings, plain_properties, variable
 from consumer.observability.metric_names import ATTR_PARTITION
 from consumer.observability.metrics import Metrics
 from consumer.pipeline.errors import StopConsumer
@@ -49,8 +49,8 @@ class RestoreConsumer(Protocol):
 
 def restore_consumer_config(settings: KafkaSettings) -> dict[str, str]:
     return {
-        **settings.kafka_config,
-        **settings.kafka_consumer_config,
+        **plain_properties(settings.common_properties()),
+        **plain_properties(settings.kafka_consumer_config),
         "bootstrap.servers": settings.kafka_bootstrap_servers,
         # Required by the client, never joined: partitions are assigned, nothing is committed.
         "group.id": f"{settings.state_topic}.restore",

@@ -23,7 +23,9 @@ _SECRET_KEYS: Final = frozenset(
 
 def redact_event(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     for key in list(event):
-        if key.lower() in _SECRET_KEYS:
+        # `sasl.password`, `kafka_sasl_password`, `aep_client_secret`: the last word decides
+        last = key.lower().replace(".", "_").rsplit("_", 1)[-1]
+        if key.lower() in _SECRET_KEYS or last in _SECRET_KEYS:
             event[key] = "[redacted]"
     return event
 

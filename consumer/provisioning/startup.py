@@ -86,7 +86,7 @@ def check_state_topic(admin: TopicAdmin, settings: KafkaSettings, timeout_s: flo
         raise StartupError(str(exc), exit_codes.ERROR) from None
     problem = state_topic_problem(settings, found[settings.state_topic], found[settings.topic])
     if problem is not None:
-        raise StartupError(problem, exit_codes.CONFIG_INVALID)
+        raise StartupError(problem, exit_codes.USAGE)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,12 +13,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartition
+from confluent_kafka import (
+    Consumer,
+    KafkaError,
+    KafkaException,
+    Message,
+    Producer,
+    TopicPartition,
+)
 from confluent_kafka.admin import AdminClient
 
 from devenv import kafka_local
 from devenv.kafka_local import Broker
 from tests.support.kafka import TopicFactory
+from tests.support.leak_sweep import record_output, register_secret
 
 pytestmark = pytest.mark.integration
 
@@ -142,14 +150,16 @@ def test_auto_create_is_off_for_consumers(kafka_broker: Broker) -> None:
     assert seen.code() == KafkaError.UNKNOWN_TOPIC_OR_PART
 
 
-def run_cli(command: str, bootstrap: str, up_dir: Path) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    command: str, bootstrap: str, up_dir: Path, *args: str
+) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         kafka_local.BOOTSTRAP_ENV: bootstrap,
         kafka_local.UP_DIR_ENV: str(up_dir),
     }
     return subprocess.run(
-        [sys.executable, str(SCRIPT), command],
+        [sys.executable, str(SCRIPT), command, *args],
         env=env,
         capture_output=True,
         text=True,
@@ -226,3 +236,45 @@ def test_missing_tools_are_named_with_what_to_install(monkeypatch: pytest.Monkey
     assert "java not found" in message
     assert "openjdk-17-jre-headless" in message
     assert "mvn not found" in message
+
+
+def _exports(text: str) -> list[dict[str, str]]:
+    """The `export NAME=value` blocks `up --secure` prints, one dict per listener."""
+    blocks: list[dict[str, str]] = []
+    for line in text.splitlines():
+        if not line.startswith("  export "):
+            if line.endswith(":"):
+                blocks.append({})
+            continue
+        name, _, value = line.removeprefix("  export ").partition("=")
+        blocks[-1][name] = value.strip("'")
+    return blocks
+
+
+def test_up_secure_prints_settings_that_produce_through_both_listeners(up_dir: Path) -> None:
+    bootstrap = f"127.0.0.1:{kafka_local.free_port()}"
+    started = run_cli("up", bootstrap, up_dir, "--secure")
+    assert started.returncode == 0, started.stderr
+    sasl, mtls = _exports(started.stdout)
+    password = (up_dir / "tls" / "scram-password").read_text().strip()
+    register_secret(password, "SCRAM password of `kafka_local.py up --secure`")
+    record_output("kafka_local.py up --secure", started.stdout, started.stderr)
+    assert password not in started.stdout + started.stderr
+    assert (up_dir / "tls" / "scram-password").stat().st_mode & 0o077 == 0
+    kafka_local.create_topics(bootstrap, {"secure-up": 1})
+    for settings in (sasl, mtls):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PROFILE_SYNC_")}
+        env.update(settings)
+        done = subprocess.run(
+            [str(Path(sys.executable).with_name("profile-sync")), "produce", "--count", "5",
+             "--topic", "secure-up"],
+            env=env, capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        record_output("profile-sync produce (up --secure)", done.stdout, done.stderr)
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert password not in done.stdout + done.stderr
+    # a plaintext client of the secure port gets nowhere
+    plain = AdminClient({"bootstrap.servers": sasl[kafka_local.BOOTSTRAP_ENV]})
+    with pytest.raises(KafkaException):
+        plain.list_topics(timeout=3)
+    assert run_cli("down", bootstrap, up_dir).returncode == 0

@@ -27,10 +27,11 @@ from mappers.record_id import record_id
 from schemas.avro import EventEncoder, WriterSchemaRegistry
 from tests.aep_emulator.emulator_helpers import ORG, Provisioned, provision
 from tests.support.kafka import Topics
+from tests.support.leak_sweep import register_secret
 
 Coordinates = tuple[str, int, int]
 CLIENT_ID = "it-client"
-CLIENT_SECRET = "it-secret"
+CLIENT_SECRET = register_secret("it-secret", "AEP client secret of the integration tests")
 
 
 @dataclass

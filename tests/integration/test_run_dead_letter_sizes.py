@@ -39,7 +39,7 @@ def test_poison_too_large_to_copy_is_dead_lettered_without_its_value(
     kafka_local.create_topics(
         kafka_broker.bootstrap, {dlq: 1}, {"max.message.bytes": DLQ_MAX_MESSAGE_BYTES}
     )
-    topics = Topics(source.name, dlq, 1)
+    topics = Topics(source.name, dlq, 1, source.state)
     encoder = EventEncoder(WriterSchemaRegistry.load())
     good = list({e.key: e for e in generate_events(20, seed=31) if not e.is_poison}.values())[:3]
     values = [

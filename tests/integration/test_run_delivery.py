@@ -363,7 +363,7 @@ def test_a_missing_topic_exits_2_naming_its_variable(
     with aep_target() as target:
         env = consumer_env(
             kafka_broker.bootstrap,
-            Topics(topics.name, f"{topics.name}.dlq", 1),
+            Topics(topics.name, f"{topics.name}.dlq", 1, topics.state),
             target,
         )
         _set_env(monkeypatch, env)

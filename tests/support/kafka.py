@@ -2,18 +2,25 @@
 
 One broker per test session (started lazily by the first test that asks for it), on free loopback
 ports in a temporary directory, with `auto.create.topics.enable=false` as in production.
+
+A second, secure broker (`secure_session_broker`) adds a SASL_SSL listener (SCRAM-SHA-512 over
+TLS) and an mTLS listener, with certificates from a throwaway CA. Only the tests that need it
+start it, so the plaintext broker stays fast.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import time
 import uuid
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from devenv import kafka_local
+from devenv.tls import Authority, CertificateFiles
+from tests.support.leak_sweep import register_secret, watch_file
 
 # Generous: a loaded 2-core CI box may need far longer than the usual 4-5 s.
 READY_TIMEOUT_S = float(os.environ.get("PROFILE_SYNC_TEST_KAFKA_READY_TIMEOUT_S", "120"))
@@ -21,6 +28,12 @@ READY_TIMEOUT_S = float(os.environ.get("PROFILE_SYNC_TEST_KAFKA_READY_TIMEOUT_S"
 TEST_BROKER_OVERRIDES: Mapping[str, str] = {"auto.create.topics.enable": "false"}
 # What `profile-sync init` gives the state topic.
 STATE_TOPIC_CONFIG: Mapping[str, str] = {"cleanup.policy": "compact"}
+
+SCRAM_USER = "profile-sync-it"
+# Random per session, so that the leak sweep can look for it with no false positive.
+SCRAM_PASSWORD = register_secret(
+    f"scram-{secrets.token_hex(12)}", "SCRAM password of the secure broker"
+)
 
 
 @dataclass(frozen=True)
@@ -80,11 +93,17 @@ def _two_free_ports() -> tuple[int, int]:
     return broker_port, controller_port
 
 
-def start_session_broker(run_dir: Path, attempts: int = 3) -> kafka_local.Broker:
+def start_session_broker(
+    run_dir: Path,
+    attempts: int = 3,
+    *,
+    secure: Callable[[], kafka_local.SecureListeners] | None = None,
+    heap: str = "512m",
+) -> kafka_local.Broker:
     """Start the session broker, turning every failure into one readable message.
 
     A port picked as free can be taken by a parallel test session before the broker binds it:
-    that start is retried on new ports.
+    that start is retried on new ports (`secure` picks its listeners' ports on each call).
     """
     try:
         kafka_local.check_tools(need_mvn=False)
@@ -98,6 +117,8 @@ def start_session_broker(run_dir: Path, attempts: int = 3) -> kafka_local.Broker
                     controller_port,
                     TEST_BROKER_OVERRIDES,
                     timeout=READY_TIMEOUT_S,
+                    secure=secure() if secure is not None else None,
+                    heap=heap,
                 )
             except kafka_local.BrokerStartError as exc:
                 if attempt == attempts or "Address already in use" not in str(exc):
@@ -112,8 +133,85 @@ def session_broker(run_dir: Path) -> Iterator[kafka_local.Broker]:
     started = time.monotonic()
     broker = start_session_broker(run_dir)
     broker.started_in_s = time.monotonic() - started
+    watch_file(f"Kafka broker log {broker.log_path}", broker.log_path)
     try:
         yield broker
     finally:
         # the data is thrown away: no controlled shutdown needed
+        broker.stop(graceful=False)
+
+
+@dataclass(frozen=True)
+class SecureBroker:
+    """The secure session broker and what a client needs to reach it.
+
+    `broker.bootstrap` stays PLAINTEXT, for the tests' own set-up and accounting; the service
+    under test goes through `sasl_ssl_bootstrap` or `mtls_bootstrap`.
+    """
+
+    broker: kafka_local.Broker
+    ca: Path
+    untrusted_ca: Path  # a CA that signed nothing the broker serves
+    client: CertificateFiles  # signed by `ca`, for the mTLS listener
+    username: str
+    password: str = field(repr=False)
+
+    @property
+    def bootstrap(self) -> str:
+        return self.broker.bootstrap
+
+    @property
+    def sasl_ssl_bootstrap(self) -> str:
+        return self.broker.sasl_ssl_bootstrap
+
+    @property
+    def mtls_bootstrap(self) -> str:
+        return self.broker.mtls_bootstrap
+
+    def sasl_config(self, *, password: str | None = None, ca: Path | None = None) -> dict[str, str]:
+        """librdkafka properties for SCRAM-SHA-512 over TLS (the README's settings)."""
+        return {
+            "security.protocol": "SASL_SSL",
+            "sasl.mechanism": kafka_local.SCRAM_MECHANISM,
+            "sasl.username": self.username,
+            "sasl.password": self.password if password is None else password,
+            "ssl.ca.location": str(ca or self.ca),
+        }
+
+    def mtls_config(self) -> dict[str, str]:
+        """librdkafka properties for TLS with a client certificate (the README's settings)."""
+        return {
+            "security.protocol": "SSL",
+            "ssl.ca.location": str(self.ca),
+            "ssl.certificate.location": str(self.client.cert),
+            "ssl.key.location": str(self.client.key),
+        }
+
+
+def secure_session_broker(run_dir: Path) -> Iterator[SecureBroker]:
+    """Generator body of the secure session fixture: CA, certificates, SCRAM user, broker."""
+    started = time.monotonic()
+    authority = Authority(run_dir / "tls")
+    server = authority.issue("broker", hosts=["127.0.0.1", "localhost"])
+    client = authority.issue("client", client=True)
+    untrusted = Authority(run_dir / "tls-untrusted", "profile-sync untrusted CA")
+
+    def listeners() -> kafka_local.SecureListeners:
+        return kafka_local.SecureListeners(
+            sasl_ssl_port=kafka_local.free_port(),
+            keystore=server.keystore,
+            ca=authority.cert_path,
+            users={SCRAM_USER: SCRAM_PASSWORD},
+            mtls_port=kafka_local.free_port(),
+        )
+
+    # a smaller heap: this broker carries a few small topics only
+    broker = start_session_broker(run_dir, secure=listeners, heap="384m")
+    broker.started_in_s = time.monotonic() - started
+    watch_file(f"secure Kafka broker log {broker.log_path}", broker.log_path)
+    try:
+        yield SecureBroker(
+            broker, authority.cert_path, untrusted.cert_path, client, SCRAM_USER, SCRAM_PASSWORD
+        )
+    finally:
         broker.stop(graceful=False)

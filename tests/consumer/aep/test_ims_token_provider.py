@@ -14,8 +14,9 @@ from structlog.testing import capture_logs
 from consumer.aep.ims import ImsTokenProvider, ImsUnavailable
 from consumer.aep.protocol import AepConfigurationFault
 from consumer.config.settings import AepAuthSettings
+from tests.support.leak_sweep import register_secret
 
-SECRET = "s3cr3t-VALUE-never-printed"
+SECRET = register_secret("s3cr3t-VALUE-never-printed", "AEP client secret of the IMS tests")
 SCOPES = "openid,AdobeID,read_organizations"
 
 

@@ -42,10 +42,11 @@ from consumer.aep.protocol import (
 from consumer.config.settings import AepAuthSettings
 from schemas.flow_specs import DATA_LAKE_TARGET_SPEC, DATA_PREP_FLOW_SPEC, HTTP_API_CONNECTION_SPEC
 from schemas.xdm.ids import BASE_FIELD_GROUP_IDS, EXTERNAL_SOURCE_AUDIT_ID, PROFILE_CLASS_ID
+from tests.support.leak_sweep import register_secret
 
 ORG = "0DD379AC5B117F6E0A494106@AdobeOrg"
 BASE = "http://emulator.test"
-SECRET = "emulator-secret-VALUE"
+SECRET = register_secret("emulator-secret-VALUE", "AEP client secret of the inlet tests")
 
 
 def run(coro: Coroutine[Any, Any, Any]) -> Any:

@@ -15,9 +15,10 @@ from consumer.aep.platform_http import (
     PlatformUnavailable,
 )
 from consumer.config.settings import AepAuthSettings
+from tests.support.leak_sweep import register_secret
 
 TOKEN = "token-value-never-shown"
-SECRET = "secret-value-never-shown"
+SECRET = register_secret("secret-value-never-shown", "AEP client secret of the Platform HTTP tests")
 
 
 def auth() -> AepAuthSettings:

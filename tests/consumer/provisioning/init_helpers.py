@@ -18,10 +18,11 @@ from consumer.aep.platform_session import platform_session
 from consumer.commands.init import InitOutcome, reconcile, run_init
 from consumer.config.settings import AepAuthSettings, AepResourceSettings, XdmSettings
 from schemas.xdm import XdmOptions, field_group_ids
+from tests.support.leak_sweep import register_secret
 
 ORG = "0DD379AC5B117F6E0A494106@AdobeOrg"
 CLIENT_ID = "init-tests"
-SECRET = "init-tests-secret-value"
+SECRET = register_secret("init-tests-secret-value", "AEP client secret of the init tests")
 
 
 def no_sleep(_seconds: float) -> None:
