@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: help test lint format demo bench kafka-up kafka-down kafka-jars tools venv clean
+.PHONY: help test lint format demo bench kafka-up kafka-down kafka-jars tools venv clean image deploy-tools
 
 help:
 	@echo "make test        run the test suite (starts its own Kafka broker)"
@@ -14,6 +14,7 @@ help:
 	@echo "make lint        ruff, ruff format --check, mypy --strict, import contracts"
 	@echo "make bench       benchmarks (prints figures)"
 	@echo "make kafka-up    start a local broker on 127.0.0.1:9092; make kafka-down stops it"
+	@echo "make image       build the container image with buildah (no Docker daemon needed)"
 
 venv: $(STAMP)
 
@@ -31,7 +32,12 @@ kafka-jars: $(STAMP) tools
 	$(PY) devenv/kafka_local.py fetch
 	$(PY) devenv/schema_registry.py fetch
 
-test: $(STAMP) kafka-jars
+# helm (built from the Go module proxy) and checkov (its own venv), cached like the jars.
+deploy-tools: $(STAMP)
+	$(PY) devenv/helm_tool.py fetch
+	$(PY) devenv/checkov_tool.py fetch
+
+test: $(STAMP) kafka-jars deploy-tools
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -59,3 +65,6 @@ kafka-down: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .devenv .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+image: $(STAMP)
+	$(PY) devenv/image.py build
