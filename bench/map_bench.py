@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/map_bench.py [--events N] [--rounds R] [--seed S]
 
-Input: realistic sample events (consumer.sample_events, no poison) as Avro datums (datetimes,
+Input: realistic sample events (devenv.sample_events, no poison) as Avro datums (datetimes,
 dates), the form the consumer hands to the mapper. Each stage is timed over the whole set in
 its own loop (best of R rounds, process CPU time), so the figures are per core.
 Target: 15,000 events/s or more.
@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from consumer.sample_events import generate_events
+from devenv.sample_events import generate_events
 from mappers import Delete, MapFailure, Mapper, Upsert
 from schemas.limits import RECORD_LIMIT
 from schemas.xdm import compile_validator

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from confluent_kafka import Producer
 
-from consumer.sample_events import generate_events
+from devenv.sample_events import generate_events
 from schemas.avro import EventEncoder, WriterSchemaRegistry
 
 TICK_S = 0.01

@@ -1,4 +1,4 @@
-"""Delivery pipeline figures (design section 9): records per AEP request at saturation, consumer
+"""Delivery pipeline figures (docs/DESIGN.md §9): records per AEP request at saturation, consumer
 CPU per delivered record, and the end-to-end rate against the same process's offline rate.
 
 One run: a real Kafka broker (devenv), the AEP emulator in its own process (rate limits off,
@@ -35,12 +35,12 @@ from aep_emulator.options import EmulatorOptions
 from aep_emulator.server import running_emulator
 from bench.emulator_bench import ORG, provision
 from consumer.aep.protocol import InletSender, OutgoingRecord, SendResult
-from consumer.map_command import options_from_settings
-from consumer.record import SourceRecord
-from consumer.run_command import run_consumer
-from consumer.sample_events import generate_events
-from consumer.settings import XdmSettings
+from consumer.commands.run import run_consumer
+from consumer.config.mapper_options import options_from_settings
+from consumer.config.settings import XdmSettings
+from consumer.pipeline.record import SourceRecord
 from devenv import kafka_local
+from devenv.sample_events import generate_events
 from mappers.mapper import Mapper
 from mappers.results import MapFailure
 from schemas.avro import DecodeError, EventDecoder, EventEncoder, WriterSchemaRegistry

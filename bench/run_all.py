@@ -1,4 +1,4 @@
-"""`make bench`: every figure of design section 9 in one run, as a table.
+"""`make bench`: every figure of docs/DESIGN.md §9 in one run, as a table.
 
     .venv/bin/python bench/run_all.py [--quick] [--only NAME ...]
 

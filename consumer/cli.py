@@ -8,23 +8,17 @@ with exit code 2 and the name of the variable.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import click
-from pydantic import ValidationError
 
-from consumer import exit_codes
-from consumer.config_errors import describe
-from consumer.settings import (
-    CONFIG_FILE_VARIABLE,
-    ConfigFileError,
-    S,
-    TelemetrySettings,
-    build,
-    load_config_file,
-)
+from consumer.config import exit_codes
+from consumer.config.errors import describe
+from consumer.config.loading import ConfigurationError, load, load_all
+from consumer.config.settings import CONFIG_FILE_VARIABLE, ConfigFileError, TelemetrySettings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -47,34 +41,31 @@ def _fail_config(lines: list[str]) -> NoReturn:
     sys.exit(exit_codes.CONFIG_INVALID)
 
 
-def load_all(config_file: Path | None, *classes: type[Any]) -> list[Any]:
-    """Build several settings classes, reporting the mistakes of all of them at once."""
+@contextmanager
+def _configuration_errors_exit() -> Iterator[None]:
+    """The one place where a settings mistake becomes exit code 2."""
     try:
-        load_config_file(config_file)
+        yield
+    except ConfigurationError as exc:
+        _fail_config(exc.lines)
     except ConfigFileError as exc:
         _fail_config(describe(exc))
-    built: list[Any] = []
-    problems: list[str] = []
-    for cls in classes:
-        try:
-            built.append(build(cls))
-        except ValidationError as exc:
-            problems.extend(describe(exc))
-    if problems:
-        _fail_config(problems)
-    return built
 
 
-def load(config_file: Path | None, cls: type[S]) -> S:
-    """Build one settings class, or exit 2 naming every wrong variable."""
-    settings: S = load_all(config_file, cls)[0]
-    return settings
+def _missing_extra(command: str, extra: str, exc: ImportError) -> NoReturn:
+    click.echo(
+        f"profile-sync {command}: needs the development tooling that is not installed here "
+        f"({exc.name}); install commerce-profile-sync[{extra}] from a checkout",
+        err=True,
+    )
+    sys.exit(exit_codes.USAGE_ERROR)
 
 
 def _setup_logging(config_file: Path | None) -> None:
-    from consumer.logging_setup import configure_logging
+    from consumer.observability.logs import configure_logging
 
-    configure_logging(load(config_file, TelemetrySettings))
+    with _configuration_errors_exit():
+        configure_logging(load(config_file, TelemetrySettings))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -95,16 +86,15 @@ def main() -> None:
 def run(config_file: Path | None, exit_when_idle: float | None) -> None:
     """Consume the topic and deliver every record to AEP (or the dead-letter topic)."""
     _setup_logging(config_file)
-    from consumer import telemetry
-    from consumer.run_command import run_consumer
+    from consumer.commands.run import run_consumer
+    from consumer.observability import telemetry
 
-    try:
+    with _configuration_errors_exit():
         provider = telemetry.metrics_provider()
-    except ConfigFileError as exc:
-        _fail_config(describe(exc))
     telemetry.install(provider)
     try:
-        code = run_consumer(config_file, exit_when_idle=exit_when_idle)
+        with _configuration_errors_exit():
+            code = run_consumer(config_file, exit_when_idle=exit_when_idle)
     finally:
         if provider is not None:
             provider.shutdown()
@@ -118,9 +108,11 @@ def run(config_file: Path | None, exit_when_idle: float | None) -> None:
 def init(config_file: Path | None, plan: bool, as_json: bool) -> None:
     """Reconcile the AEP schema, identity namespace, dataset and streaming dataflow."""
     _setup_logging(config_file)
-    from consumer.init_command import run_init
+    from consumer.commands.init import run_init
 
-    sys.exit(run_init(config_file, plan=plan, as_json=as_json))
+    with _configuration_errors_exit():
+        code = run_init(config_file, plan=plan, as_json=as_json)
+    sys.exit(code)
 
 
 @main.command(name="map")
@@ -128,14 +120,13 @@ def init(config_file: Path | None, plan: bool, as_json: bool) -> None:
 @click.argument("source", type=click.File("r", encoding="utf-8"), default="-", required=False)
 def map_(config_file: Path | None, source: Any) -> None:
     """Map contract JSON lines (FILE or stdin) to AEP records, one output line per input line."""
-    from consumer.map_command import options_from_settings, run_map
-    from consumer.settings import AepResourceSettings, XdmSettings
+    from consumer.commands.map import run_map
+    from consumer.config.mapper_options import options_from_settings
+    from consumer.config.settings import AepResourceSettings, XdmSettings
 
-    xdm, resources = load_all(config_file, XdmSettings, AepResourceSettings)
-    try:
+    with _configuration_errors_exit():
+        xdm, resources = load_all(config_file, XdmSettings, AepResourceSettings)
         options = options_from_settings(xdm, resources.aep_tenant_id)
-    except ConfigFileError as exc:
-        _fail_config(describe(exc))
     sys.exit(run_map(source, sys.stdout, options))
 
 
@@ -160,12 +151,17 @@ def produce(
     topic: str | None,
     wire_format: str,
 ) -> None:
-    """Write realistic, reproducible sample events to the topic."""
+    """Write realistic, reproducible sample events to the topic (development tooling)."""
     _setup_logging(config_file)
-    from consumer.produce_command import run_produce
+    # Lazy on purpose: the sample-event generator is development tooling, not in the runtime
+    # install (the container image has none).
+    try:
+        from devenv.produce import run_produce
+    except ImportError as exc:
+        _missing_extra("produce", "dev", exc)
 
-    sys.exit(
-        run_produce(
+    with _configuration_errors_exit():
+        code = run_produce(
             config_file,
             count=count,
             seed=seed,
@@ -173,7 +169,7 @@ def produce(
             topic=topic,
             wire_format=wire_format,
         )
-    )
+    sys.exit(code)
 
 
 @main.command(
@@ -188,22 +184,12 @@ def emulator(ctx: click.Context) -> None:
     --sandbox NAME (repeatable), --dataflow-warmup-s N, --require-flow-id, and more:
     `profile-sync emulator --help` lists them all.
     """
-    # Lazy on purpose: the runtime never imports the emulator otherwise. The emulator owns its
-    # options (one parser shared with `python -m aep_emulator`), so they are passed through.
-    from aep_emulator.server import main as emulator_main
+    # Lazy on purpose: the runtime never imports the emulator otherwise, and its web stack is
+    # the `emulator` extra. The emulator owns its options (one parser shared with
+    # `python -m aep_emulator`), so they are passed through.
+    try:
+        from aep_emulator.server import main as emulator_main
+    except ImportError as exc:
+        _missing_extra("emulator", "emulator", exc)
 
     sys.exit(emulator_main(ctx.args))
-
-
-@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
-def replay() -> None:
-    """Reprocess a time window of the topic (not built yet)."""
-    click.echo("profile-sync replay: not built yet (a later issue)", err=True)
-    sys.exit(exit_codes.USAGE_ERROR)
-
-
-@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
-def dlq() -> None:
-    """Inspect and redrive the dead-letter topic (not built yet)."""
-    click.echo("profile-sync dlq: not built yet (a later issue)", err=True)
-    sys.exit(exit_codes.USAGE_ERROR)

@@ -1,6 +1,6 @@
 """Was anything lost? Computed from what Kafka and the emulator hold, never from the consumer.
 
-Design section 6 ("Accounting"): a source record is accounted for when AEP accepted it, when a
+docs/DESIGN.md §6 ("Accounting"): a source record is accounted for when AEP accepted it, when a
 newer record of the same customer (greater ordering key) was accepted, or when it is in the
 dead-letter topic. This module reads the three places independently:
 

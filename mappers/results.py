@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-# (primary, secondary) milliseconds; the consumer appends the Kafka offset (design section 6).
+# (primary, secondary) milliseconds; the consumer appends the Kafka offset (docs/DESIGN.md §6).
 OrderingKey = tuple[int, int]
 
 

@@ -6,7 +6,7 @@ from typing import Any, Final
 
 import orjson
 
-# Bytes of the compact UTF-8 JSON of one `xdmEntity` (design section 6).
+# Bytes of the compact UTF-8 JSON of one `xdmEntity` (docs/DESIGN.md §6).
 RECORD_LIMIT: Final = 102_400
 # Bytes of one request body as sent.
 REQUEST_LIMIT: Final = 1_048_576

@@ -21,7 +21,7 @@ def test_import_linter_contracts_hold() -> None:
 
 def test_cli_does_not_import_the_emulator_eagerly() -> None:
     code = (
-        "import sys, consumer.cli, consumer.settings\n"
+        "import sys, consumer.cli, consumer.config.settings\n"
         "loaded = [m for m in sys.modules if m.split('.')[0] == 'aep_emulator']\n"
         "print(','.join(loaded))\n"
     )

@@ -1,1 +1,1 @@
-"""The figures of design section 9, one module each; bench/run_all.py composes them."""
+"""The figures of docs/DESIGN.md §9, one module each; bench/run_all.py composes them."""

@@ -1,4 +1,4 @@
-"""The XDM message envelope and the batch body (aep-api.md sections 2.3, 2.6, 2.9).
+"""The XDM message envelope and the batch body (docs/AEP.md §2.3, 2.6, 2.9).
 
 Hot path: entities arrive already serialised (compact orjson), so a batch body is byte
 concatenation of a per-batch header prefix, each entity and a fixed suffix; nothing is parsed or

@@ -2,7 +2,7 @@
 
 One token per process, cached and refreshed ahead of its expiry so that requests never wait for
 IMS in the steady state; `invalidate` drops it after a 401/403 so that the next `token()` fetches
-a new one (aep-api.md section 1). Neither the secret nor a token ever appears in an exception
+a new one (docs/AEP.md §1). Neither the secret nor a token ever appears in an exception
 message or a log event.
 """
 
@@ -20,7 +20,7 @@ import orjson
 import structlog
 
 from consumer.aep.protocol import AepConfigurationFault
-from consumer.settings import AepAuthSettings, variable
+from consumer.config.settings import AepAuthSettings, variable
 
 __all__ = ["ImsTokenProvider", "ImsUnavailable", "TokenProvider"]
 

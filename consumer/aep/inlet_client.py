@@ -1,6 +1,6 @@
 """The AEP streaming inlet client: one batch request, every answer classified.
 
-Classification follows design section 6 "AEP answers" exactly; the pipeline decides what to do
+Classification follows docs/DESIGN.md §6 "AEP answers" exactly; the pipeline decides what to do
 with the result (retry with backoff, split, dead-letter, stop). Exceptions carry a message that
 names the setting that is likely wrong and never personal data, a token or the secret.
 """
@@ -37,7 +37,7 @@ from consumer.aep.protocol import (
     SplitRequest,
 )
 from consumer.aep.scrub import scrub
-from consumer.settings import DeliverySettings, variable
+from consumer.config.settings import DeliverySettings, variable
 
 __all__ = [
     "MAX_RETRY_AFTER_S",

@@ -1,6 +1,6 @@
 """A typed, synchronous client for the Platform calls `init` and `run` make.
 
-Schema Registry (aep-api.md 3), Identity Service namespaces (5.4), Catalog datasets (4) and
+Schema Registry (docs/AEP.md §3), Identity Service namespaces (5.4), Catalog datasets (4) and
 Flow Service connections and dataflows (2.10). Lists filter on the server with `property=`
 and return small typed views; the raw documents stay inside this module. Headers, retries and
 error mapping live in `consumer.aep.platform_http`.
@@ -39,19 +39,19 @@ CATALOG: Final = "/data/foundation/catalog"
 FLOW_SERVICE: Final = "/data/foundation/flowservice"
 IDENTITY: Final = "/data/core/idnamespace/identities"
 
-# Accept headers (aep-api.md 3.2): ids for lists, the raw document (with `allOf`) for lookups.
+# Accept headers (docs/AEP.md §3.2): ids for lists, the raw document (with `allOf`) for lookups.
 ACCEPT_IDS: Final = "application/vnd.adobe.xed-id+json"
 ACCEPT_LIST_FULL: Final = "application/vnd.adobe.xed+json"
 ACCEPT_RAW: Final = "application/vnd.adobe.xed+json; version=1"
 XDM_FULL_CONTENT_TYPE: Final = "application/vnd.adobe.xed-full+json;version=1"
 JSON_PATCH: Final = "application/json-patch+json"
 
-# Flow Service specs (aep-api.md 2.10).
+# Flow Service specs (docs/AEP.md §2.10).
 HTTP_API_CONNECTION_SPEC: Final = "bc7b00d6-623a-4dfc-9fdb-f1240aeadaeb"
 DATA_LAKE_TARGET_SPEC: Final = "c604ff05-7f1a-43c0-8e18-33bf874cb11c"
 # The dataflow spec "with Data Prep": the only route that honours `header.operations`, which
-# the service needs for deletes (aep-api.md 2.9 "use Data Prep upserts via an HTTP API source
-# dataflow", 2.10 flow spec table; design section 6 "Deletes").
+# the service needs for deletes (docs/AEP.md §2.9 "use Data Prep upserts via an HTTP API source
+# dataflow", 2.10 flow spec table; docs/DESIGN.md §6 "Deletes").
 DATA_PREP_FLOW_SPEC: Final = "c1a19761-d2c7-4702-b9fa-fe91f0613e81"
 UNION_TAG: Final = "union"
 
@@ -132,7 +132,7 @@ class FlowInfo:
 
 
 def _quote(resource_id: str) -> str:
-    # URL-encoded `$id` is the registry's documented best practice (aep-api.md 3.1).
+    # URL-encoded `$id` is the registry's documented best practice (docs/AEP.md §3.1).
     return quote(resource_id, safe="")
 
 
@@ -309,7 +309,7 @@ class PlatformClient:
         return schema_info(created)
 
     def add_schema_field_groups(self, schema_id: str, group_ids: Sequence[str]) -> SchemaInfo:
-        """JSON-Patch `add` of field groups (aep-api.md 3.6); never removes anything."""
+        """JSON-Patch `add` of field groups (docs/AEP.md §3.6); never removes anything."""
         operations: list[dict[str, Any]] = []
         for group_id in group_ids:
             operations.append({"op": "add", "path": "/meta:extends/-", "value": group_id})
@@ -389,7 +389,7 @@ class PlatformClient:
         return _catalog_id(created)
 
     def add_dataset_tags(self, dataset_id: str, tags: Mapping[str, list[str]]) -> None:
-        """JSON-Patch `add` of tags (aep-api.md 4.2): other tags are kept."""
+        """JSON-Patch `add` of tags (docs/AEP.md §4.2): other tags are kept."""
         operations = [
             {"op": "add", "path": f"/tags/{name}", "value": value} for name, value in tags.items()
         ]
@@ -431,7 +431,7 @@ class PlatformClient:
         return None if doc is None else _flow_info(doc)
 
     def create_connection(self, name: str, description: str) -> str:
-        """An authenticated HTTP API streaming connection for XDM data (aep-api.md 2.2, 2.10)."""
+        """An authenticated HTTP API streaming connection for XDM data (docs/AEP.md §2.2, 2.10)."""
         return self._flow_create(
             "connections",
             {
@@ -537,7 +537,7 @@ class PlatformClient:
 
 
 def _catalog_id(created: Any) -> str:
-    # Catalog answers a create with `["@/dataSets/{ID}"]` (aep-api.md 4.1).
+    # Catalog answers a create with `["@/dataSets/{ID}"]` (docs/AEP.md §4.1).
     if isinstance(created, list) and created and isinstance(created[0], str):
         return created[0].rsplit("/", 1)[-1]
     raise PlatformError("POST", f"{CATALOG}/dataSets", 201, "unexpected create answer")

@@ -1,9 +1,9 @@
 """One Platform API call (`https://platform.adobe.io/...`): headers, retries, error mapping.
 
-Every call carries the four Platform headers (aep-api.md 1.3). Transient answers (408, 429,
-5xx, timeouts, connection errors) are retried with the project's backoff (design section 6);
+Every call carries the four Platform headers (docs/AEP.md §1.3). Transient answers (408, 429,
+5xx, timeouts, connection errors) are retried with the project's backoff (docs/DESIGN.md §6);
 credential, organisation and sandbox refusals become `PlatformAccessError` naming the setting
-to fix (aep-api.md 1.4). Messages never hold a token, the secret or a request body.
+to fix (docs/AEP.md §1.4). Messages never hold a token, the secret or a request body.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ import httpx
 import orjson
 import structlog
 
+from consumer.aep.backoff import retry_delay
 from consumer.aep.inlet_client import parse_retry_after
-from consumer.backoff import retry_delay
-from consumer.settings import AepAuthSettings, variable
+from consumer.config.settings import AepAuthSettings, variable
 
 __all__ = [
     "PlatformAccessError",
@@ -35,7 +35,7 @@ _CREDENTIALS: Final = f"{variable('aep_client_id')} and {variable('aep_client_se
 _CLIENT_ID: Final = variable("aep_client_id")
 _ORG_ID: Final = variable("aep_org_id")
 _SANDBOX: Final = variable("aep_sandbox")
-# Gateway error codes (aep-api.md 1.4) and the setting each points at.
+# Gateway error codes (docs/AEP.md §1.4) and the setting each points at.
 _GATEWAY_HINTS: Final = {
     "401013": f"the access token was refused: check {_CREDENTIALS}",
     "403010": f"no access token was accepted: check {_CREDENTIALS}",

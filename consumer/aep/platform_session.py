@@ -17,11 +17,11 @@ from collections.abc import Callable, Iterator
 
 import httpx
 
+from consumer.aep.backoff import retry_delay
 from consumer.aep.ims import ImsTokenProvider, ImsUnavailable
 from consumer.aep.platform_client import PlatformClient
 from consumer.aep.platform_http import MAX_ATTEMPTS, PlatformHttp, PlatformUnavailable
-from consumer.backoff import retry_delay
-from consumer.settings import AepAuthSettings, variable
+from consumer.config.settings import AepAuthSettings, variable
 
 __all__ = ["fetch_token", "platform_session"]
 

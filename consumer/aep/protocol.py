@@ -1,6 +1,6 @@
 """The contract between the delivery pipeline and the AEP inlet client.
 
-The pipeline (``consumer.send_step``) calls an :class:`InletSender`; the client in
+The pipeline (``consumer.pipeline.steps.send``) calls an :class:`InletSender`; the client in
 ``consumer.aep.inlet_client`` implements it. Both sides code against this file only.
 """
 

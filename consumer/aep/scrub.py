@@ -2,7 +2,7 @@
 
 AEP quotes the offending values in its messages (``string [john@example.com] is not a valid
 email``), so every bracketed or quoted value is replaced by ``[redacted]`` and the result is cut
-to 1 KB (design sections 7 and 10). Unterminated brackets and quotes are redacted to the end:
+to 1 KB (docs/DESIGN.md §7 and §10). Unterminated brackets and quotes are redacted to the end:
 when in doubt, the value is treated as personal data.
 """
 

@@ -1,4 +1,4 @@
-"""The `$id`s of the XDM class and field groups the service uses (aep-api.md 3.3)."""
+"""The `$id`s of the XDM class and field groups the service uses (docs/AEP.md §3.3)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """AEP's wording of a violation, values included: for the AEP emulator only.
 
-AEP validates with the everit JSON Schema library and reports its messages (aep-api.md 2.5):
+AEP validates with the everit JSON Schema library and reports its messages (docs/AEP.md §2.5):
 `extraneous key [workEmail] is not permitted`, `expected type: String, found: Long`. These
 messages carry record values, which is why the runtime never builds them; the emulator does,
 so that the client's scrubbing of AEP's answers is tested against realistic text.

@@ -67,7 +67,7 @@ def official_documents() -> Mapping[str, JsonSchema]:
 
 
 def tenant_field_group(tenant_id: str) -> JsonSchema:
-    """The tenant field group as the body of `POST /tenant/fieldgroups` (aep-api.md 3.8)."""
+    """The tenant field group as the body of `POST /tenant/fieldgroups` (docs/AEP.md §3.8)."""
     XdmOptions(tenant_fields=True, tenant_id=tenant_id)  # validates the tenant id
     text = (resources.files("schemas.xdm") / "tenant" / _TENANT_FILE).read_text(encoding="utf-8")
     document: JsonSchema = json.loads(text.replace(_TENANT_PLACEHOLDER, tenant_id))

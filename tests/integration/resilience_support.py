@@ -20,9 +20,9 @@ from opentelemetry.sdk.metrics.export import (
     NumberDataPoint,
 )
 
-from consumer import metric_names as names
-from consumer.metrics import Metrics
-from consumer.run_command import run_consumer
+from consumer.commands.run import run_consumer
+from consumer.observability import metric_names as names
+from consumer.observability.metrics import Metrics
 from tests.integration.run_support import Produced
 
 

@@ -1,5 +1,5 @@
 """Shared pieces of the `run` integration tests: the emulator target, the consumer's settings,
-sample events with their coordinates, and the final-state check of issue 8.
+sample events with their coordinates, and the final-state check (nothing lost).
 
 Everything is read back from where it really is: the topic, the dead-letter topic, the group's
 committed offsets and the emulator's records, never from the consumer's counters.
@@ -20,8 +20,8 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 
 from aep_emulator.options import EmulatorOptions
 from aep_emulator.server import RunningEmulator, running_emulator
-from consumer.sample_events import SampleEvent, expected_error_class, generate_events
 from devenv.accounting import account, read_partitions
+from devenv.sample_events import SampleEvent, expected_error_class, generate_events
 from mappers.record_id import record_id
 from schemas.avro import EventEncoder, WriterSchemaRegistry
 from tests.aep_emulator.emulator_helpers import ORG, Provisioned, provision

@@ -1,4 +1,4 @@
-"""`run`'s AEP start-up check (issue 8 item 6, built with issue 10): a schema without every
+"""`run`'s AEP start-up check: a schema without every
 field group the mapper emits stops `run` with exit 3 before anything is consumed."""
 
 from __future__ import annotations
@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from consumer.aep.platform_session import platform_session
-from consumer.run_command import run_consumer
-from consumer.settings import AepAuthSettings
+from consumer.commands.run import run_consumer
+from consumer.config.settings import AepAuthSettings
 from devenv.kafka_local import Broker
 from schemas.xdm import PERSONAL_CONTACT_DETAILS_ID, XdmOptions, field_group_ids
 from tests.aep_emulator.emulator_helpers import ORG

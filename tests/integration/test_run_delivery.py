@@ -21,9 +21,9 @@ from consumer.aep.protocol import (
     Rejected,
     SendResult,
 )
-from consumer.pipeline import PipelineLimits
-from consumer.record import SourceRecord
-from consumer.run_command import run_consumer
+from consumer.commands.run import run_consumer
+from consumer.pipeline.compose import PipelineLimits
+from consumer.pipeline.record import SourceRecord
 from devenv.accounting import account
 from devenv.kafka_local import Broker
 from tests.integration.run_support import (

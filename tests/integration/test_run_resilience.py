@@ -1,6 +1,6 @@
 """Issue 9's resilience scenarios against the real broker and the emulator: failing and
 throttling AEP, an outage longer than max.poll.interval.ms, a member joining and leaving, SIGTERM
-under faults, and the dead-letter guard. Each checks the final state as issue 8 does."""
+under faults, and the dead-letter guard. Each checks the final state: nothing lost."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from consumer import metric_names as names
+from consumer.observability import metric_names as names
 from devenv.accounting import account
 from devenv.kafka_local import Broker
 from tests.integration.resilience_support import (

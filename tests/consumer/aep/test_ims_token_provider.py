@@ -13,7 +13,7 @@ from structlog.testing import capture_logs
 
 from consumer.aep.ims import ImsTokenProvider, ImsUnavailable
 from consumer.aep.protocol import AepConfigurationFault
-from consumer.settings import AepAuthSettings
+from consumer.config.settings import AepAuthSettings
 
 SECRET = "s3cr3t-VALUE-never-printed"
 SCOPES = "openid,AdobeID,read_organizations"

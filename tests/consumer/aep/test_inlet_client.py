@@ -1,4 +1,4 @@
-"""HttpInletSender: request shape and every branch of design section 6 "AEP answers"."""
+"""HttpInletSender: request shape and every branch of docs/DESIGN.md §6 "AEP answers"."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ from consumer.aep.protocol import (
     SendResult,
     SplitRequest,
 )
-from consumer.settings import DeliverySettings
+from consumer.config.settings import DeliverySettings
 
 INLET = "https://dcs.test/collection/abc123"
 BATCH = "https://dcs.test/collection/batch/abc123"

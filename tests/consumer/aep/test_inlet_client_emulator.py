@@ -36,7 +36,7 @@ from consumer.aep.protocol import (
     RetryRequest,
     SplitRequest,
 )
-from consumer.settings import AepAuthSettings
+from consumer.config.settings import AepAuthSettings
 from schemas.xdm.ids import BASE_FIELD_GROUP_IDS, EXTERNAL_SOURCE_AUDIT_ID, PROFILE_CLASS_ID
 
 ORG = "0DD379AC5B117F6E0A494106@AdobeOrg"
@@ -183,7 +183,7 @@ def test_creates_and_deletes_are_delivered(make_world: Any) -> None:
     assert isinstance(result, BatchResult)
     assert [type(o) for o in result.outcomes] == [Accepted] * 4
     assert all(isinstance(o, Accepted) and o.xaction_id for o in result.outcomes)
-    # The admin API's record listing (design section 8) waits for asynchronous validation.
+    # The admin API's record listing (docs/DESIGN.md §8) waits for asynchronous validation.
     answer = run(client.get(f"{BASE}/_emulator/records", params={"datasetId": world.dataset.id}))
     stored = [orjson.loads(line) for line in answer.text.splitlines() if line.strip()]
     assert [(r["operation"], r["entity"]["_id"]) for r in stored] == [

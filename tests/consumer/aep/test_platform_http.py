@@ -14,7 +14,7 @@ from consumer.aep.platform_http import (
     PlatformHttp,
     PlatformUnavailable,
 )
-from consumer.settings import AepAuthSettings
+from consumer.config.settings import AepAuthSettings
 
 TOKEN = "token-value-never-shown"
 SECRET = "secret-value-never-shown"

@@ -1,4 +1,4 @@
-"""Scrubbing of AEP messages and exception text (design sections 7 and 10)."""
+"""Scrubbing of AEP messages and exception text (docs/DESIGN.md §7 and §10)."""
 
 from __future__ import annotations
 

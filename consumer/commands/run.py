@@ -1,0 +1,254 @@
+"""`profile-sync run`: start-up checks, then the consumer until stopped (docs/DESIGN.md §3).
+
+Exit codes: 0 clean stop (SIGTERM, SIGINT, `--exit-when-idle`); 1 unexpected error; 2 invalid
+configuration (also a missing topic); 3 AEP configuration fault; 4 dead-letter guard tripped.
+"""
+
+from __future__ import annotations
+
+import gc
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
+from typing import Final
+
+import structlog
+from confluent_kafka import Consumer, Producer
+
+from consumer.aep.envelope import EnvelopeBuilder
+from consumer.aep.http_loop import EventLoopThread
+from consumer.aep.ims import ImsTokenProvider, ImsUnavailable
+from consumer.aep.inlet_client import HttpInletSender, make_http_client
+from consumer.aep.protocol import AepConfigurationFault, InletSender
+from consumer.config import exit_codes
+from consumer.config.loading import load_all
+from consumer.config.mapper_options import options_from_settings
+from consumer.config.settings import (
+    AepAuthSettings,
+    AepResourceSettings,
+    AvroSettings,
+    DeliverySettings,
+    KafkaSettings,
+    XdmSettings,
+    variable,
+)
+from consumer.kafka.properties import consumer_config, dead_letter_producer_config
+from consumer.kafka.source import KafkaCommitter, KafkaSource
+from consumer.observability.metrics import Metrics
+from consumer.pipeline.compose import Pipeline, PipelineLimits
+from consumer.pipeline.errors import StopConsumer
+from consumer.pipeline.guard import DeadLetterGuard
+from consumer.provisioning.startup import (
+    StartupError,
+    check_platform,
+    check_topics,
+    resolve_aep_target,
+)
+from mappers.mapper import Mapper
+from schemas.avro import ConfluentRegistryClient, EventDecoder, WriterSchemaRegistry
+from schemas.xdm import compile_validator, field_group_ids
+
+_log = structlog.get_logger(__name__)
+
+METADATA_TIMEOUT_S: Final = 10.0
+SHUTDOWN_FLUSH_S: Final = 10.0
+# httpx applies it per phase (connect, write, read): a dead registry costs at most ~0.5 s.
+POLL_THREAD_REGISTRY_S: Final = 0.25
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"profile-sync run: {message}", file=sys.stderr)
+    _log.error("run_stopped", reason=message, exit_code=code)
+    return code
+
+
+def limits_from(delivery: DeliverySettings) -> PipelineLimits:
+    return PipelineLimits(
+        max_records=delivery.batch_max_records,
+        linger_s=delivery.batch_linger_ms / 1000,
+        max_in_flight=delivery.max_in_flight_requests,
+        max_buffered=delivery.max_buffered_records,
+        requests_per_s=delivery.process_requests_per_s,
+        records_per_s=delivery.process_records_per_s,
+        retries_per_s=delivery.aep_max_retries_per_s,
+        breaker_threshold=delivery.aep_breaker_failures,
+        backoff_cap_s=delivery.aep_retry_backoff_cap_s,
+    )
+
+
+def run_consumer(
+    config_file: Path | None,
+    exit_when_idle: float | None = None,
+    *,
+    stop: threading.Event | None = None,
+    limits: PipelineLimits | None = None,
+    wrap_sender: Callable[[InletSender], InletSender] | None = None,
+    metrics: Metrics | None = None,
+) -> int:
+    """The `run` command. `stop`, `limits`, `wrap_sender` and `metrics` are seams for in-process
+    tests: an external stop signal, other batch limits, a decorator around the real inlet
+    sender, instruments on a meter the test reads."""
+    kafka, avro, xdm, auth, resources, delivery = load_all(
+        config_file,
+        KafkaSettings,
+        AvroSettings,
+        XdmSettings,
+        AepAuthSettings,
+        AepResourceSettings,
+        DeliverySettings,
+    )
+    try:
+        # Looks unset ids up by name and reads the schema once (exit 3 when it does not fit).
+        target = resolve_aep_target(auth, resources, xdm)
+        options = options_from_settings(xdm, target.tenant_id)
+    except StartupError as exc:
+        return _fail(str(exc), exc.exit_code)
+    except ValueError as exc:
+        return _fail(str(exc), exit_codes.CONFIG_INVALID)
+
+    registry = WriterSchemaRegistry.load(avro.avro_schema_dir)
+    confluent = (
+        # Lookups run on the poll thread, which must never block for a second: a registry that
+        # is down answers TransientDecodeError quickly and the source pauses and offers again.
+        ConfluentRegistryClient(str(avro.schema_registry_url), timeout_s=POLL_THREAD_REGISTRY_S)
+        if avro.schema_registry_url is not None
+        else None
+    )
+    # No datetimes made of the timestamps while decoding: the mapper reads epoch milliseconds.
+    decoder = EventDecoder(registry, confluent, timestamps_as_millis=True)
+    mapper = Mapper(options)
+    validator = compile_validator(options.xdm)
+
+    consumer_settings = consumer_config(kafka)
+    consumer = Consumer(consumer_settings)
+    try:
+        check_topics(consumer, kafka, METADATA_TIMEOUT_S)
+    except StartupError as exc:
+        consumer.close()
+        return _fail(str(exc), exc.exit_code)
+
+    loop = EventLoopThread()
+    loop.start()
+    client = make_http_client(delivery)
+    tokens = ImsTokenProvider(client, auth, timeout_s=delivery.aep_request_timeout_s)
+    sender = HttpInletSender(
+        client,
+        tokens,
+        EnvelopeBuilder(
+            schema_id=target.schema_id,
+            org_id=auth.aep_org_id,
+            dataset_id=target.dataset_id,
+            flow_id=target.flow_id,
+        ),
+        inlet_url=target.inlet_url,
+        org_id=auth.aep_org_id,
+        api_key=auth.aep_client_id,
+        sandbox=auth.aep_sandbox,
+        flow_id=target.flow_id,
+        timeout_s=delivery.aep_request_timeout_s,
+    )
+    inlet: InletSender = wrap_sender(sender) if wrap_sender is not None else sender
+    producer = Producer(dead_letter_producer_config(kafka))
+    try:
+        try:
+            # Credentials first: a wrong secret stops the process before it consumes anything.
+            loop.run(tokens.token(), delivery.aep_request_timeout_s + 5)
+            loop.run(check_platform(target, field_group_ids(options.xdm)))
+        except AepConfigurationFault as exc:
+            consumer.close()
+            return _fail(f"AEP configuration fault: {exc}", exit_codes.AEP_CONFIG_FAULT)
+        except ImsUnavailable as exc:
+            # IMS down is transient: the sender retries; start anyway.
+            _log.warning("ims_unavailable_at_start", reason=exc.reason)
+        except StartupError as exc:
+            consumer.close()
+            return _fail(str(exc), exc.exit_code)
+        auto_commit = consumer_settings.get("enable.auto.commit", "true").lower() == "true"
+        instruments = metrics or Metrics()
+        guard = DeadLetterGuard(
+            delivery.dlq_guard_window_s,
+            delivery.dlq_guard_min_records,
+            delivery.dlq_guard_max_share,
+            on_trip=lambda: instruments.guard_tripped.add(1),
+        )
+        pipeline_limits = limits or limits_from(delivery)
+        pipeline = Pipeline(
+            decoder=decoder,
+            mapper=mapper,
+            validator=validator,
+            sender=inlet,
+            loop=loop,
+            dead_letter_producer=producer,
+            dead_letter_topic=kafka.dlq_topic,
+            committer=(committer := KafkaCommitter(consumer, instruments, auto_commit, guard.cap)),
+            limits=pipeline_limits,
+            metrics=instruments,
+            ready_at=target.ready_at,
+            guard=guard,
+        )
+        source = KafkaSource(
+            consumer,
+            kafka.topic,
+            pipeline,
+            tracker=pipeline.tracker,
+            lanes=pipeline.lanes,
+            send=pipeline.send,
+            dead_letters=pipeline.dead_letters,
+            committer=committer,
+            metrics=instruments,
+            revoke_timeout_s=delivery.revoke_timeout_s,
+            max_buffered=pipeline_limits.max_buffered,
+        )
+        return _consume(source, exit_when_idle, stop or threading.Event())
+    finally:
+        producer.flush(SHUTDOWN_FLUSH_S)
+        try:
+            loop.run(client.aclose(), 5)
+        finally:
+            loop.stop()
+        if confluent is not None:
+            confluent.close()
+
+
+def _consume(source: KafkaSource, exit_when_idle: float | None, stop: threading.Event) -> int:
+    def _on_signal(signum: int, _frame: FrameType | None) -> None:
+        _log.info("stop_requested", signal=signal.Signals(signum).name)
+        stop.set()
+
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        previous = {s: signal.signal(s, _on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        _log.info("consumer_started", topic_variable=variable("topic"))
+        # Start-up objects (schemas, country tables, validators) live as long as the run: frozen,
+        # the collector's full passes walk only what the records make. Thawed in `finally`.
+        gc.collect()
+        gc.freeze()
+        source.run(stop, exit_when_idle)
+    except StopConsumer as exc:
+        _shutdown_quietly(source)
+        return _fail(str(exc), exc.exit_code)
+    except Exception as exc:
+        _log.exception("consumer_failed")
+        _shutdown_quietly(source)
+        return _fail(f"unexpected error: {type(exc).__name__}", exit_codes.ERROR)
+    finally:
+        gc.unfreeze()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    try:
+        source.shutdown()
+    except StopConsumer as exc:
+        return _fail(str(exc), exc.exit_code)
+    _log.info("consumer_stopped", polled=source.polled)
+    return exit_codes.OK
+
+
+def _shutdown_quietly(source: KafkaSource) -> None:
+    try:
+        source.shutdown()
+    except Exception:
+        _log.exception("shutdown_after_fault_failed")

@@ -1,0 +1,359 @@
+"""The one thread that owns the Kafka consumer (docs/DESIGN.md §6, "Threads").
+
+It polls, feeds the pipeline, pauses and resumes, stores and commits offsets and runs the
+rebalance callbacks. Nothing here blocks for more than a fraction of a second, except the bounded
+revoke wait that docs/DESIGN.md §6 prescribes (`PROFILE_SYNC_REVOKE_TIMEOUT_S` <
+`max.poll.interval.ms`). HTTP and retries run on the HTTP loop (`send_step`).
+
+A partition is paused exactly while the sender backs off for it, and every partition while the
+pipeline holds `max_buffered` records or refuses one; this is reconciled on every loop turn and
+on every assignment. Polls never take more records than the buffer has room for.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Final
+
+import structlog
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
+
+from consumer.kafka.dead_letters import DeadLetterProducer
+from consumer.observability.metric_names import ATTR_KIND
+from consumer.observability.metrics import Metrics
+from consumer.pipeline.errors import MessageRejected, StopConsumer
+from consumer.pipeline.lanes import CustomerLanes
+from consumer.pipeline.offsets import OffsetTracker, TopicPartitionKey
+from consumer.pipeline.record import SourceRecord
+from consumer.pipeline.step import Step
+from consumer.pipeline.steps.send import SendStep
+
+_log = structlog.get_logger(__name__)
+
+MAX_POLL_RECORDS: Final = 500
+BUSY_POLL_S: Final = 0.02
+IDLE_POLL_S: Final = 0.2
+CARRY_RETRY_S: Final = 0.2
+
+
+class KafkaCommitter:
+    """Stores positions for librdkafka's auto-commit; commits synchronously when asked."""
+
+    def __init__(
+        self,
+        consumer: Consumer,
+        metrics: Metrics,
+        auto_commit: bool = True,
+        cap: Callable[[dict[TopicPartitionKey, int]], dict[TopicPartitionKey, int]] | None = None,
+    ) -> None:
+        self._consumer = consumer
+        self._metrics = metrics
+        self._auto_commit = auto_commit
+        # The dead-letter guard's limit on positions (`DeadLetterGuard.cap`).
+        self._cap = cap
+
+    def store(self, positions: dict[TopicPartitionKey, int]) -> None:
+        if self._cap is not None:
+            positions = self._cap(positions)
+        offsets = _topic_partitions(positions)
+        try:
+            # An explicit TopicPartition offset is stored as given: it already is W+1.
+            self._consumer.store_offsets(offsets=offsets)
+            if not self._auto_commit:
+                self._consumer.commit(offsets=offsets, asynchronous=True)
+        except KafkaException as exc:
+            _log.warning("offset_store_failed", kafka_error=str(exc.args[0]))
+            return
+        self._metrics.commits.add(1, {"kind": "store"})
+
+    def commit_sync(self, positions: dict[TopicPartitionKey, int]) -> bool:
+        if self._cap is not None:
+            positions = self._cap(positions)
+        if not positions:
+            return True
+        offsets = _topic_partitions(positions)
+        try:
+            # Stored too: librdkafka's own commit on unassign and close commits the stored
+            # offsets, which must not take the group back to an older stored position.
+            self._consumer.store_offsets(offsets=offsets)
+        except KafkaException as exc:
+            _log.warning("offset_store_failed", kafka_error=str(exc.args[0]))
+        try:
+            self._consumer.commit(offsets=offsets, asynchronous=False)
+        except KafkaException as exc:
+            error = exc.args[0]
+            if getattr(error, "code", lambda: None)() == KafkaError._NO_OFFSET:
+                return True
+            _log.warning("offset_commit_failed", kafka_error=str(error))
+            return False
+        self._metrics.commits.add(1, {"kind": "sync"})
+        _log.info(
+            "offsets_committed", positions={f"{t}[{p}]": o for (t, p), o in positions.items()}
+        )
+        return True
+
+
+def _topic_partitions(positions: dict[TopicPartitionKey, int]) -> list[TopicPartition]:
+    return [TopicPartition(t, p, o) for (t, p), o in positions.items()]
+
+
+def _partitions(keys: Iterable[TopicPartitionKey]) -> list[TopicPartition]:
+    return [TopicPartition(t, p) for t, p in keys]
+
+
+class KafkaSource:
+    def __init__(
+        self,
+        consumer: Consumer,
+        topic: str,
+        pipeline: Step,
+        *,
+        tracker: OffsetTracker,
+        lanes: CustomerLanes,
+        send: SendStep,
+        dead_letters: DeadLetterProducer,
+        committer: KafkaCommitter,
+        metrics: Metrics,
+        revoke_timeout_s: float,
+        max_buffered: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._consumer = consumer
+        self._topic = topic
+        self._pipeline = pipeline
+        self._tracker = tracker
+        self._lanes = lanes
+        self._send = send
+        self._dead_letters = dead_letters
+        self._committer = committer
+        self._metrics = metrics
+        self._revoke_timeout = revoke_timeout_s
+        # The bound on records held (lanes, in flight, offered again): polls never take more.
+        self._max_buffered = max_buffered
+        self._held = 0
+        self._clock = clock
+        # Records the pipeline refused (backpressure), offered again before anything new.
+        self._carry: deque[SourceRecord] = deque()
+        self._paused: set[TopicPartitionKey] = set()
+        self._offer_again_at = 0.0
+        self._fatal: BaseException | None = None
+        self._idle_since: float | None = None
+        self.polled = 0
+
+    # -- main loop ------------------------------------------------------------------------
+    def run(self, stop: threading.Event, exit_when_idle: float | None = None) -> None:
+        """Consume until `stop` is set or, with `exit_when_idle`, until idle that long."""
+        self._consumer.subscribe(
+            [self._topic],
+            on_assign=self._on_assign,
+            on_revoke=self._on_revoke,
+            on_lost=self._on_lost,
+        )
+        while not stop.is_set():
+            got = self._tick()
+            if exit_when_idle is not None and self._idle_for(got) >= exit_when_idle:
+                _log.info("idle_exit", idle_s=exit_when_idle)
+                return
+
+    def _tick(self) -> int:
+        self._pipeline.poll()
+        self._dead_letters.poll()
+        while self._carry and self._clock() >= self._offer_again_at:
+            try:
+                self._pipeline.submit(self._carry[0])
+            except MessageRejected:
+                # Not before a pause: a refusal can mean a registry that is down.
+                self._offer_again_at = self._clock() + CARRY_RETRY_S
+                break
+            self._carry.popleft()
+        held = self._held = len(self._carry) + self._lanes.buffered() + self._lanes.in_flight()
+        self._metrics.buffered.record(held)
+        self._reconcile_pause()
+        room = MAX_POLL_RECORDS
+        if self._max_buffered is not None:
+            # Full: every partition is paused (below); 1 because consume() needs a positive count.
+            room = max(1, min(room, self._max_buffered - held))
+        messages = self._consumer.consume(
+            room, BUSY_POLL_S if held or self._dead_letters.pending() else IDLE_POLL_S
+        )
+        if self._fatal is not None:
+            raise self._fatal
+        if messages:
+            self._take(messages)
+        return len(messages)
+
+    def _take(self, messages: list[Any]) -> None:
+        now = self._clock()
+        taken = 0
+        tracker = self._tracker
+        for msg in messages:
+            error = msg.error()
+            if error is not None:
+                if error.code() == KafkaError._PARTITION_EOF:
+                    continue
+                if error.fatal():
+                    raise StopConsumer(f"fatal Kafka consumer error: {error}", 1)
+                _log.warning("kafka_consumer_error", kafka_error=str(error))
+                continue
+            topic, partition, offset = msg.topic(), msg.partition(), msg.offset()
+            if not tracker.track((topic, partition), offset):
+                continue  # fetched before its partition was revoked
+            kind, timestamp = msg.timestamp()
+            record = SourceRecord(
+                topic,
+                partition,
+                offset,
+                msg.key(),
+                msg.value(),
+                msg.headers(),
+                timestamp if kind else None,
+                now,
+            )
+            taken += 1
+            if self._carry:
+                self._carry.append(record)
+                continue
+            try:
+                self._pipeline.submit(record)
+            except MessageRejected:
+                self._carry.append(record)
+                self._offer_again_at = now + CARRY_RETRY_S
+        self.polled += taken
+        self._metrics.records_in.add(taken)
+
+    def _wanted_paused(self) -> set[TopicPartitionKey]:
+        """All partitions while records are offered again (the pipeline is full); otherwise
+        exactly those the sender is backing off for (docs/DESIGN.md §6)."""
+        owned = self._tracker.owned()
+        if self._carry or (self._max_buffered is not None and self._held >= self._max_buffered):
+            return set(owned)
+        backing_off = self._send.backing_off()
+        if not backing_off:
+            return set()
+        return {tp for tp in owned if tp in backing_off}
+
+    def _reconcile_pause(self) -> None:
+        want = self._wanted_paused()
+        if want == self._paused:
+            return
+        pause = want - self._paused
+        resume = self._paused - want
+        if pause:
+            self._consumer.pause(_partitions(pause))
+        if resume:
+            self._consumer.resume(_partitions(resume))
+        self._metrics.partitions_paused.add(len(pause) - len(resume))
+        _log.debug("partitions_paused", paused=sorted(p for _, p in want))
+        self._paused = want
+
+    def _idle_for(self, polled: int) -> float:
+        busy = (
+            polled
+            or not self._tracker.owned()
+            or self._carry
+            or self._lanes.buffered()
+            or self._lanes.in_flight()
+            or self._dead_letters.pending()
+            or self._tracker.total_pending()
+        )
+        now = self._clock()
+        if busy:
+            self._idle_since = None
+            return 0.0
+        if self._idle_since is None:
+            self._idle_since = now
+        return now - self._idle_since
+
+    # -- rebalance ------------------------------------------------------------------------
+    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        tps = [(p.topic, p.partition) for p in partitions]
+        for tp in tps:
+            self._tracker.assign(tp)
+        self._send.assign(tps)
+        consumer.incremental_assign(partitions)
+        self._metrics.rebalances.add(1, {ATTR_KIND: "assigned"})
+        # Reconciled on every assignment: a newcomer starts paused exactly when it should be,
+        # whatever pause state the client kept for it from an earlier assignment.
+        newcomers = set(tps)
+        unpaused = newcomers - self._wanted_paused()
+        if unpaused:
+            consumer.resume(_partitions(unpaused))
+        stale = self._paused & newcomers
+        if stale:
+            self._metrics.partitions_paused.add(-len(stale))
+            self._paused -= stale
+        self._reconcile_pause()
+        _log.info("partitions_assigned", partitions=[p for _, p in tps])
+
+    def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self._metrics.rebalances.add(1, {ATTR_KIND: "revoked"})
+        self._guarded(lambda: self.release([(p.topic, p.partition) for p in partitions], True))
+        consumer.incremental_unassign(partitions)
+        self._forget_paused(partitions)
+
+    def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self._metrics.rebalances.add(1, {ATTR_KIND: "lost"})
+        self._guarded(lambda: self.release([(p.topic, p.partition) for p in partitions], False))
+        consumer.incremental_unassign(partitions)
+        self._forget_paused(partitions)
+
+    def _forget_paused(self, partitions: list[TopicPartition]) -> None:
+        gone = self._paused & {(p.topic, p.partition) for p in partitions}
+        if gone:
+            self._paused -= gone
+            self._metrics.partitions_paused.add(-len(gone))
+
+    def _guarded(self, action: Callable[[], None]) -> None:
+        # An exception must not escape a librdkafka callback; it is raised after consume().
+        try:
+            action()
+        except BaseException as exc:
+            if self._fatal is None:
+                self._fatal = exc
+
+    def release(self, partitions: Sequence[TopicPartitionKey], commit: bool) -> None:
+        """Revoke (commit=True) or lose (commit=False) partitions: stop feeding them, drop their
+        unsent records, wait (bounded) for their requests and dead-letter writes, commit."""
+        mine = set(self._tracker.owned())
+        owned = [tp for tp in partitions if tp in mine]
+        gone = set(partitions)
+        self._send.revoke(list(partitions))
+        dropped = self._lanes.drop_partitions(gone)
+        self._carry = deque(r for r in self._carry if (r.topic, r.partition) not in gone)
+        if commit and owned:
+            deadline = self._clock() + self._revoke_timeout
+            while self._lanes.in_flight_in(owned) or self._dead_letters.pending():
+                if self._clock() >= deadline:
+                    _log.warning("revoke_wait_timed_out", partitions=[p for _, p in owned])
+                    break
+                try:
+                    self._pipeline.poll()
+                    self._dead_letters.poll()
+                except StopConsumer as exc:
+                    # Stopping anyway: commit what is accounted for, wait for nothing more.
+                    if self._fatal is None:
+                        self._fatal = exc
+                    break
+                if self._dead_letters.pending():
+                    self._dead_letters.join(0.05)
+                else:
+                    time.sleep(0.01)
+            positions = {tp: pos for tp in owned if (pos := self._tracker.position(tp)) is not None}
+            self._committer.commit_sync(positions)
+        for tp in partitions:
+            self._tracker.forget(tp)
+        _log.info(
+            "partitions_released" if commit else "partitions_lost",
+            partitions=[p for _, p in partitions],
+            dropped=dropped,
+        )
+
+    def shutdown(self) -> None:
+        """SIGTERM and clean stops: a revoke of every partition, then leave the group."""
+        try:
+            self.release(self._tracker.owned(), True)
+        finally:
+            self._consumer.close()

@@ -1,0 +1,87 @@
+"""OpenTelemetry instruments of the consumer (names in `consumer.observability.metric_names`).
+
+Only the API is used: without a configured SDK every instrument is a no-op, so the hot path pays
+almost nothing. Attributes are error classes, stages, operations and outcomes, never record data.
+"""
+
+from __future__ import annotations
+
+from opentelemetry import metrics
+
+from consumer.observability import metric_names as names
+
+
+class Metrics:
+    def __init__(self, meter: metrics.Meter | None = None) -> None:
+        meter = meter or metrics.get_meter("commerce_profile_sync.consumer")
+        self.records_in = meter.create_counter(
+            names.RECORDS_IN, unit="{record}", description="Records polled from the topic"
+        )
+        self.delivered = meter.create_counter(
+            names.RECORDS_DELIVERED, unit="{record}", description="Records accepted by AEP"
+        )
+        self.superseded = meter.create_counter(
+            names.RECORDS_SUPERSEDED,
+            unit="{record}",
+            description="Records accounted for by a newer accepted record of the same customer",
+        )
+        self.dead_lettered = meter.create_counter(
+            names.RECORDS_DEAD_LETTERED,
+            unit="{record}",
+            description="Records written to the dead-letter topic, by error class",
+        )
+        self.notes = meter.create_counter(
+            names.RECORDS_NOTES,
+            unit="{record}",
+            description="Values the mapper left out of delivered records, by class",
+        )
+        self.batch_records = meter.create_histogram(
+            names.BATCH_RECORDS, unit="{record}", description="Records per AEP request"
+        )
+        self.batch_bytes = meter.create_histogram(
+            names.BATCH_BYTES, unit="By", description="Request body bytes per AEP request"
+        )
+        self.request_duration = meter.create_histogram(
+            names.REQUEST_DURATION, unit="s", description="AEP inlet request latency"
+        )
+        self.requests_in_flight = meter.create_up_down_counter(
+            names.REQUESTS_IN_FLIGHT, unit="{request}", description="AEP requests in flight"
+        )
+        self.request_retries = meter.create_counter(
+            names.REQUEST_RETRIES, unit="{request}", description="AEP requests to be retried"
+        )
+        self.end_to_end_latency = meter.create_histogram(
+            names.END_TO_END_LATENCY,
+            unit="s",
+            description="Kafka record timestamp to AEP acceptance",
+        )
+        self.commits = meter.create_counter(
+            names.COMMITS, unit="{commit}", description="Offset commits and stores"
+        )
+        # Sampled by the poll thread on every loop turn: the histogram's max is the peak.
+        self.buffered = meter.create_histogram(
+            names.RECORDS_BUFFERED,
+            unit="{record}",
+            description="Records held by the delivery steps (waiting, in flight, offered again)",
+        )
+        self.partitions_paused = meter.create_up_down_counter(
+            names.PARTITIONS_PAUSED, unit="{partition}", description="Partitions paused"
+        )
+        self.rebalances = meter.create_counter(
+            names.REBALANCES,
+            unit="{rebalance}",
+            description="Rebalance callbacks, by kind (assigned, revoked, lost)",
+        )
+        self.breaker_opened = meter.create_counter(
+            names.BREAKER_OPENED, unit="{event}", description="Times the AEP circuit opened"
+        )
+        self.guard_tripped = meter.create_counter(
+            names.GUARD_TRIPPED, unit="{event}", description="Times the dead-letter guard tripped"
+        )
+
+    def dead_letter(self, error_class: str, stage: str) -> None:
+        self.dead_lettered.add(1, {names.ATTR_ERROR_CLASS: error_class, names.ATTR_STAGE: stage})
+
+    def map_notes(self, notes: tuple[str, ...]) -> None:
+        for note in notes:
+            self.notes.add(1, {names.ATTR_ERROR_CLASS: note})

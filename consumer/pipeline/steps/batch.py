@@ -1,0 +1,112 @@
+"""Step 4: per-customer supersession and batches bounded by records, request bytes and linger.
+
+A batch holds at most one record per customer (its lane's newest) and only customers with
+nothing in flight (`lanes`). It is cut when `max_records` customers are ready, when the oldest
+ready record has waited `linger_s`, or on `join`; its body never exceeds `max_request_bytes`
+(AEP's 1 MB, envelope included, measured as the client will send it).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Final, Protocol
+
+from consumer.observability.metrics import Metrics
+from consumer.pipeline.errors import MessageRejected
+from consumer.pipeline.lanes import CustomerLanes
+from consumer.pipeline.record import SourceRecord
+from consumer.pipeline.step import Step
+
+_DELETE_EXTRA: Final = 48
+
+
+class BatchSink(Protocol):
+    """What the batch step hands batches to (`send_step.SendStep`)."""
+
+    def can_send(self) -> bool: ...
+    def submit_batch(self, records: list[SourceRecord]) -> None: ...
+    def poll(self) -> None: ...
+    def join(self, timeout: float) -> bool: ...
+    def close(self) -> None: ...
+
+
+class BatchStep:
+    def __init__(
+        self,
+        lanes: CustomerLanes,
+        next_step: BatchSink,
+        accounted: Step,
+        metrics: Metrics,
+        *,
+        max_records: int,
+        max_request_bytes: int,
+        empty_request_bytes: int,
+        message_overhead: int,
+        linger_s: float,
+        max_buffered: int,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._lanes = lanes
+        self._next = next_step
+        self._accounted = accounted
+        self._metrics = metrics
+        self._max_records = max_records
+        # Room for messages: the limit less the batch's own framing; each message is charged a
+        # separating comma, which the first one does not need (hence + 1).
+        self._budget = max_request_bytes - empty_request_bytes + 1
+        self._overhead = message_overhead + 1  # +1: the comma between messages
+        self._linger = linger_s
+        self._max_buffered = max_buffered
+        self._clock = clock
+        self._flushing = False
+
+    def submit(self, record: SourceRecord) -> None:
+        # In flight counts too: the bound is on every record this step holds.
+        if self._lanes.buffered() + self._lanes.in_flight() >= self._max_buffered:
+            raise MessageRejected("delivery buffer full")
+        if not self._lanes.add(record):
+            # An accepted record of this customer is newer: superseded already.
+            self._accounted.submit(record)
+            self._metrics.superseded.add(1)
+            return
+        if self._lanes.ready_count() >= self._max_records:
+            self._cut()
+
+    def poll(self) -> None:
+        self._next.poll()
+        self._cut()
+
+    def join(self, timeout: float) -> bool:
+        deadline = self._clock() + timeout
+        self._flushing = True
+        try:
+            while True:
+                self._next.poll()
+                self._cut()
+                if self._lanes.buffered() == 0 and self._lanes.in_flight() == 0:
+                    return True
+                remaining = deadline - self._clock()
+                if remaining <= 0:
+                    return False
+                self._next.join(min(remaining, 0.05))
+        finally:
+            self._flushing = False
+
+    def close(self) -> None:
+        self._next.close()
+
+    def _size(self, record: SourceRecord) -> int:
+        size = len(record.entity_json) + self._overhead
+        # A delete's envelope also carries `"operations":{"data":"delete"}`.
+        return size + _DELETE_EXTRA if record.operation == "delete" else size
+
+    def _cut(self) -> None:
+        lanes = self._lanes
+        while lanes.ready_count() and self._next.can_send():
+            if not self._flushing and lanes.ready_count() < self._max_records:
+                since = lanes.oldest_ready_since()
+                if since is None or self._clock() - since < self._linger:
+                    return
+            batch = lanes.take(self._max_records, self._budget, self._size)
+            self._next.submit_batch(batch)

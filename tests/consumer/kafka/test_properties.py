@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import pytest
+
+from consumer.config.settings import KafkaSettings
+from consumer.kafka.properties import consumer_config, dead_letter_producer_config, producer_config
+
+
+def settings(monkeypatch: pytest.MonkeyPatch, **env: str) -> KafkaSettings:
+    for name, value in env.items():
+        monkeypatch.setenv(f"PROFILE_SYNC_{name}", value)
+    return KafkaSettings()
+
+
+def test_consumer_gets_the_service_owned_properties_and_the_users(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    config = consumer_config(
+        settings(
+            monkeypatch,
+            KAFKA_CONFIG='{"security.protocol": "plaintext"}',
+            KAFKA_CONSUMER_CONFIG='{"max.poll.interval.ms": 300000}',
+            GROUP_ID="g1",
+        )
+    )
+    assert config["enable.auto.offset.store"] == "false"
+    assert config["auto.offset.reset"] == "earliest"
+    assert config["partition.assignment.strategy"] == "cooperative-sticky"
+    assert config["group.id"] == "g1"
+    assert config["security.protocol"] == "plaintext"
+    assert config["max.poll.interval.ms"] == "300000"
+
+
+def test_producers_are_idempotent_with_acks_all(monkeypatch: pytest.MonkeyPatch) -> None:
+    s = settings(monkeypatch, KAFKA_PRODUCER_CONFIG='{"linger.ms": 50}')
+    for config in (dead_letter_producer_config(s), producer_config(s)):
+        assert config["enable.idempotence"] == "true"
+        assert config["acks"] == "all"
+        assert config["linger.ms"] == "50"

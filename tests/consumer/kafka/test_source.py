@@ -1,0 +1,199 @@
+"""The poll thread's own rules, with a scripted consumer: idle exit, pause on backpressure
+(also for partitions assigned while paused), and the synchronous commit on revoke."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from confluent_kafka import TopicPartition
+
+from consumer.kafka.source import KafkaCommitter, KafkaSource
+from consumer.observability.metrics import Metrics
+from consumer.pipeline.errors import MessageRejected
+from consumer.pipeline.lanes import CustomerLanes
+from consumer.pipeline.offsets import OffsetTracker
+from consumer.pipeline.record import SourceRecord
+
+
+class FakeMessage:
+    def __init__(self, partition: int, offset: int) -> None:
+        self._partition, self._offset = partition, offset
+
+    def error(self) -> None:
+        return None
+
+    def topic(self) -> str:
+        return "t"
+
+    def partition(self) -> int:
+        return self._partition
+
+    def offset(self) -> int:
+        return self._offset
+
+    def key(self) -> bytes:
+        return b"1"
+
+    def value(self) -> bytes:
+        return b"v"
+
+    def headers(self) -> None:
+        return None
+
+    def timestamp(self) -> tuple[int, int]:
+        return (1, 1_000)
+
+
+class FakeConsumer:
+    """Assigns `partitions` on the first consume, then serves `batches` one per call."""
+
+    def __init__(self, partitions: list[int], batches: list[list[FakeMessage]]) -> None:
+        self.partitions = partitions
+        self.batches = batches
+        self.callbacks: dict[str, Callable[..., None]] = {}
+        self.assigned: list[TopicPartition] = []
+        self.paused: set[int] = set()
+        self.stored: list[tuple[int, int]] = []
+        self.committed: list[tuple[int, int]] = []
+        self.closed = False
+        self.consumes = 0
+
+    def subscribe(self, topics: list[str], **callbacks: Callable[..., None]) -> None:
+        self.callbacks = callbacks
+
+    def consume(self, num: int, timeout: float) -> list[FakeMessage]:
+        self.consumes += 1
+        if self.consumes == 1:
+            self.callbacks["on_assign"](self, [TopicPartition("t", p) for p in self.partitions])
+            return []
+        if self.batches:
+            return [m for m in self.batches.pop(0) if m.partition() not in self.paused]
+        return []
+
+    def incremental_assign(self, partitions: list[TopicPartition]) -> None:
+        self.assigned.extend(partitions)
+
+    def incremental_unassign(self, partitions: list[TopicPartition]) -> None:
+        gone = {p.partition for p in partitions}
+        self.assigned = [p for p in self.assigned if p.partition not in gone]
+
+    def assignment(self) -> list[TopicPartition]:
+        return list(self.assigned)
+
+    def pause(self, partitions: list[TopicPartition]) -> None:
+        self.paused |= {p.partition for p in partitions}
+
+    def resume(self, partitions: list[TopicPartition]) -> None:
+        self.paused -= {p.partition for p in partitions}
+
+    def store_offsets(self, offsets: list[TopicPartition]) -> None:
+        self.stored.extend((o.partition, o.offset) for o in offsets)
+
+    def commit(self, offsets: list[TopicPartition], asynchronous: bool) -> None:
+        assert not asynchronous
+        self.committed.extend((o.partition, o.offset) for o in offsets)
+
+    def close(self) -> None:
+        self.closed = True
+        self.callbacks["on_revoke"](self, list(self.assigned))
+
+
+class Pipeline:
+    """Accounts for every record at once, or refuses while `full`."""
+
+    def __init__(self, tracker: OffsetTracker) -> None:
+        self.tracker = tracker
+        self.full = False
+        self.seen: list[int] = []
+
+    def submit(self, record: SourceRecord) -> None:
+        if self.full:
+            raise MessageRejected("full")
+        self.seen.append(record.offset)
+        self.tracker.accounted((record.topic, record.partition), record.offset)
+
+    def poll(self) -> None:
+        pass
+
+    def join(self, timeout: float) -> bool:
+        return True
+
+    def close(self) -> None:
+        pass
+
+
+class Nothing:
+    """Send step and dead-letter sink with nothing in flight."""
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        return lambda *args, **kwargs: 0
+
+
+def source_for(consumer: FakeConsumer) -> tuple[KafkaSource, Pipeline, OffsetTracker]:
+    tracker = OffsetTracker()
+    pipeline = Pipeline(tracker)
+    metrics = Metrics()
+    source = KafkaSource(
+        consumer,  # type: ignore[arg-type]
+        "t",
+        pipeline,
+        tracker=tracker,
+        lanes=CustomerLanes(),
+        send=Nothing(),  # type: ignore[arg-type]
+        dead_letters=Nothing(),  # type: ignore[arg-type]
+        committer=KafkaCommitter(consumer, metrics),  # type: ignore[arg-type]
+        metrics=metrics,
+        revoke_timeout_s=1.0,
+    )
+    return source, pipeline, tracker
+
+
+def test_idle_exit_waits_for_assignment_then_commits_synchronously() -> None:
+    consumer = FakeConsumer([0, 1], [[FakeMessage(0, 0), FakeMessage(0, 1), FakeMessage(1, 5)]])
+    source, pipeline, _ = source_for(consumer)
+    source.run(threading.Event(), exit_when_idle=0.3)
+    assert pipeline.seen == [0, 1, 5]
+    source.shutdown()
+    assert sorted(consumer.committed) == [(0, 2), (1, 6)]
+    assert consumer.closed
+    # stored before the synchronous commit: librdkafka's close-time commit cannot go back
+    assert (0, 2) in consumer.stored
+
+
+def test_backpressure_pauses_every_partition_and_resumes_when_taken() -> None:
+    consumer = FakeConsumer([0], [[FakeMessage(0, 0), FakeMessage(0, 1)], [], []])
+    source, pipeline, tracker = source_for(consumer)
+    consumer.subscribe(
+        ["t"],
+        on_assign=source._on_assign,
+        on_revoke=source._on_revoke,
+        on_lost=source._on_lost,
+    )
+    pipeline.full = True
+    source._tick()  # assignment
+    source._tick()  # two records, both refused
+    source._tick()
+    assert consumer.paused == {0}
+    # a partition assigned while paused is paused too
+    source._on_assign(consumer, [TopicPartition("t", 3)])  # type: ignore[arg-type]
+    assert consumer.paused == {0, 3}
+    pipeline.full = False
+    source._offer_again_at = 0.0
+    source._tick()
+    assert pipeline.seen == [0, 1]
+    assert consumer.paused == set()
+    assert tracker.position(("t", 0)) == 2
+
+
+def test_revoke_commits_the_partition_and_forgets_it() -> None:
+    consumer = FakeConsumer([0, 1], [[FakeMessage(0, 0), FakeMessage(1, 0)]])
+    source, _, tracker = source_for(consumer)
+    consumer.subscribe(["t"], on_assign=source._on_assign, on_revoke=source._on_revoke)
+    source._tick()
+    source._tick()
+    source._on_revoke(consumer, [TopicPartition("t", 1)])  # type: ignore[arg-type]
+    assert consumer.committed == [(1, 1)]
+    assert tracker.owned() == [("t", 0)]
+    assert [p.partition for p in consumer.assigned] == [0]

@@ -1,0 +1,166 @@
+"""Batching and supersession (docs/DESIGN.md §6), through the send step and a scripted sender."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from consumer.aep.protocol import AepConfigurationFault, AepProtocolError, Rejected, RetryMessage
+from consumer.pipeline.errors import MessageRejected, StopConsumer
+from consumer.pipeline.record import SourceRecord
+from tests.consumer.pipeline.delivery_harness import delivery
+from tests.consumer.pipeline.fakes import (
+    ScriptedSender,
+    make_record,
+    retry_first,
+    too_large_over,
+)
+
+
+def test_batches_are_bounded_by_record_count() -> None:
+    sender = ScriptedSender()
+    with delivery(sender, max_records=3, linger_s=60) as d:
+        for offset in range(7):
+            d.batch.submit(make_record(offset, customer=offset))
+        d.drain()
+    assert [len(r) for r in sender.requests] == [3, 3, 1]
+    assert sorted(d.accounted.offsets) == list(range(7))
+
+
+def test_batches_are_bounded_by_request_bytes_envelope_included() -> None:
+    sender = ScriptedSender()
+    entity = b"x" * 899  # 899 + 100 envelope + 1 comma = 1000 bytes per message
+    limit = 13 + 3 * 1000 - 1
+    with delivery(sender, max_request_bytes=limit, linger_s=0) as d:
+        for offset in range(7):
+            d.batch.submit(make_record(offset, customer=offset, entity=entity))
+        d.drain()
+    assert [len(r) for r in sender.requests] == [3, 3, 1]
+    for request in sender.requests:
+        outgoing = [type("O", (), {"entity_json": r.entity_json})() for r in request]
+        assert sender.request_size(outgoing) <= limit  # type: ignore[arg-type]
+
+
+def test_linger_holds_a_small_batch_until_it_expires() -> None:
+    sender = ScriptedSender()
+    with delivery(sender, max_records=100, linger_s=0.3) as d:
+        d.batch.submit(make_record(1, customer=1))
+        d.batch.poll()
+        assert sender.requests == []
+        time.sleep(0.35)
+        d.settle()
+    assert len(sender.requests) == 1
+
+
+def test_only_the_newest_record_per_customer_is_sent_and_the_rest_are_superseded() -> None:
+    sender = ScriptedSender()
+    with delivery(sender, linger_s=60) as d:
+        d.batch.submit(make_record(1, customer=7, key=(100, 1)))
+        d.batch.submit(make_record(2, customer=7, key=(300, 1)))
+        d.batch.submit(make_record(3, customer=7, key=(200, 1)))
+        d.batch.submit(make_record(4, customer=8, key=(100, 1)))
+        d.drain()
+    assert [[r.offset for r in req] for req in sender.requests] == [[2, 4]]
+    assert sorted(d.accounted.offsets) == [1, 2, 3, 4]
+    assert d.dead.items == []
+
+
+def test_a_refused_superseder_is_dead_lettered_and_the_newest_superseded_one_is_sent() -> None:
+    def script(record: SourceRecord, _attempt: int) -> Rejected | None:
+        if record.offset == 3:
+            return Rejected(record, 400, {"message": "[redacted] is not valid", "xactionId": "x"})
+        return None
+
+    sender = ScriptedSender(script=script)
+    with delivery(sender, linger_s=60) as d:
+        for offset, updated in ((1, 100), (2, 200), (3, 300)):
+            d.batch.submit(make_record(offset, customer=7, key=(updated, 0)))
+        d.drain()
+    assert [[r.offset for r in req] for req in sender.requests] == [[3], [2]]
+    assert d.dead.offsets == [3]
+    assert d.dead.classes == ["deliver.aep_rejected"]
+    # 2 accepted, 1 superseded by 2: accounted by a version that reached AEP, never by 3.
+    assert sorted(d.accounted.offsets) == [1, 2]
+
+
+def test_never_two_records_of_one_customer_in_flight_but_several_requests_at_once() -> None:
+    sender = ScriptedSender(latency_s=0.05)
+    in_flight_per_customer: list[int] = []
+    with delivery(sender, max_records=2, max_in_flight=4) as d:
+        for offset in range(40):
+            d.batch.submit(make_record(offset, customer=offset % 10, key=(offset, offset)))
+            d.batch.poll()
+            in_flight = [r for req in sender.requests for r in req]
+            in_flight_per_customer.append(len({r.customer_id for r in in_flight}))
+        d.drain()
+        for request in sender.requests:
+            customers = [r.customer_id for r in request]
+            assert len(customers) == len(set(customers))
+    assert sender.max_concurrent > 1
+    assert sorted(d.accounted.offsets) == list(range(40))
+    # customers 0-9: the newest version of each (offsets 30-39) was the last one sent
+    last_sent: dict[int, int] = {}
+    for request in sender.requests:
+        for r in request:
+            assert r.customer_id is not None
+            last_sent[r.customer_id] = r.offset
+    assert sorted(last_sent.values()) == list(range(30, 40))
+
+
+def test_a_request_too_large_is_split_and_a_lone_oversized_record_dead_lettered() -> None:
+    sender = ScriptedSender(whole=too_large_over(2500))
+    with delivery(sender, linger_s=60) as d:
+        for offset in range(4):
+            d.batch.submit(make_record(offset, customer=offset, entity=b"y" * 1000))
+        d.batch.submit(make_record(9, customer=9, entity=b"z" * 3000))
+        d.drain()
+    assert sorted(d.accounted.offsets) == [0, 1, 2, 3]
+    assert d.dead.offsets == [9]
+    assert d.dead.classes == ["deliver.request_too_large"]
+    assert max(len(r) for r in sender.requests) == 5
+    accepted_requests = [req for req in sender.requests if 9 not in [r.offset for r in req]]
+    assert all(sum(len(r.entity_json) for r in req) <= 2500 for req in accepted_requests[1:])
+
+
+def test_whole_request_and_per_message_retries_end_in_acceptance() -> None:
+    def script(record: SourceRecord, attempt: int) -> RetryMessage | None:
+        return RetryMessage(record, 503, 0.0) if record.offset == 1 and attempt < 3 else None
+
+    sender = ScriptedSender(script=script, whole=retry_first(1))
+    with delivery(sender) as d:
+        d.batch.submit(make_record(1, customer=1))
+        d.batch.submit(make_record(2, customer=2))
+        d.drain(timeout=10)
+    assert sorted(d.accounted.offsets) == [1, 2]
+    assert d.dead.items == []
+    assert len(sender.requests) >= 3
+
+
+@pytest.mark.parametrize(
+    ("error", "code"), [(AepConfigurationFault("no such inlet"), 3), (AepProtocolError("x"), 1)]
+)
+def test_faults_stop_the_consumer_with_their_exit_code(error: Exception, code: int) -> None:
+    def whole(_: object) -> None:
+        raise error
+
+    sender = ScriptedSender(whole=whole)
+    with delivery(sender) as d:
+        d.batch.submit(make_record(1, customer=1))
+        with pytest.raises(StopConsumer) as stopped:
+            d.drain()
+    assert stopped.value.exit_code == code
+    assert d.lanes.in_flight() == 0  # nothing left to wait for when stopping
+    assert d.accounted.records == []
+    assert d.dead.items == []
+
+
+def test_a_full_buffer_rejects_new_records() -> None:
+    sender = ScriptedSender(latency_s=0.2)
+    with delivery(sender, max_buffered=2, max_in_flight=1, linger_s=60) as d:
+        d.batch.submit(make_record(1, customer=1))
+        d.batch.submit(make_record(2, customer=1))
+        with pytest.raises(MessageRejected):
+            d.batch.submit(make_record(3, customer=2))
+        d.drain()
+    assert sorted(d.accounted.offsets) == [1, 2]
