@@ -110,6 +110,10 @@ def test_make_image_builds_the_image_on_the_local_base(built_image: image.BuiltI
     assert labels["org.opencontainers.image.version"] == image.project_version()
     assert labels["org.opencontainers.image.revision"] != "unknown"
     assert built_image.base.name.startswith(image.BASE_REPOSITORY)
+    # The build's pip settings were a secret: neither in the history nor in a layer.
+    history = json.dumps(_inspect(built_image.name)["History"])
+    assert "pip.conf" not in history.replace("id=pip.conf", "")
+    assert image.IMAGE_CA_BUNDLE not in history
     # A second build reuses the base and every layer.
     again = image.build_image()
     assert again.base.source == "storage"
@@ -142,6 +146,8 @@ def _importable(container: Container, names: Sequence[str]) -> list[str]:
 
 def test_the_image_has_no_emulator_and_no_build_tools(container: Container) -> None:
     assert _importable(container, NOT_IN_IMAGE) == []
+    leftovers = container.run(["sh", "-c", "ls -d /run/secrets/* /src /wheels 2>/dev/null; true"])
+    assert leftovers.stdout.strip() == ""
     # The same probe finds what is there.
     runtime = ["consumer", "mappers", "schemas", "confluent_kafka", "fastavro", "httpx"]
     assert _importable(container, runtime) == runtime
