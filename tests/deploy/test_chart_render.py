@@ -75,3 +75,17 @@ def _collect_secret_names(node: Any, into: set[str]) -> None:
     elif isinstance(node, list):
         for item in node:
             _collect_secret_names(item, into)
+
+
+def test_notes_name_the_init_job_the_consumers_and_the_one_off_jobs(helm_binary: Path) -> None:
+    args = ["install", "cps", str(CHART), "-n", "commerce", "--dry-run=client"]
+    args += [*CASES[0].args(), "-f", str(CHART / "ci" / "keda-values.yaml")]
+    done = helm(helm_binary, args)
+    assert done.returncode == 0, done.stderr
+    notes = done.stdout.split("NOTES:", 1)[1]
+    assert "kubectl logs -n commerce job/cps-commerce-profile-sync-init" in notes
+    assert "Consumers: 1-12 (KEDA" in notes
+    assert "of at most 12" in notes
+    assert "60 s to hand back its partitions (revoke timeout 45 s)" in notes
+    assert "--show-only templates/oneoff-job.yaml" in notes
+    assert "ci-aep-secret-value" not in done.stdout.split("NOTES:", 1)[1]
