@@ -19,35 +19,24 @@ from typing import Any
 CHART = Path(__file__).resolve().parents[1] / "helm" / "commerce-profile-sync"
 SCHEMA = CHART / "values.schema.json"
 MAX_PARTITIONS = 256
-# Every value that sets how many consumers may run at once.
-REPLICA_PATHS: tuple[tuple[str, ...], ...] = (
-    ("replicaCount",),
+# Every value that sets how many consumers may run at once: replicaCount always, the
+# autoscalers' maxima only while that autoscaler is enabled.
+ALWAYS: tuple[str, ...] = ("replicaCount",)
+WHEN_ENABLED: tuple[tuple[str, str], ...] = (
     ("autoscaling", "maxReplicas"),
     ("keda", "maxReplicaCount"),
 )
 
 
-def _nested(path: tuple[str, ...], leaf: dict[str, Any]) -> dict[str, Any]:
-    schema = leaf
-    for key in reversed(path):
-        schema = {"properties": {key: schema}}
-    return schema
-
-
-def _merge(into: dict[str, Any], extra: dict[str, Any]) -> None:
-    for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(into.get(key), dict):
-            _merge(into[key], value)
-        else:
-            into[key] = value
-
-
 def clause(partitions: int) -> dict[str, Any]:
-    then: dict[str, Any] = {}
-    for path in REPLICA_PATHS:
-        _merge(then, _nested(path, {"maximum": partitions}))
-    condition = _nested(("kafka", "partitions"), {"const": partitions})
-    return {"if": condition, "then": then}
+    properties: dict[str, Any] = {key: {"maximum": partitions} for key in ALWAYS}
+    for section, key in WHEN_ENABLED:
+        properties[section] = {
+            "if": {"properties": {"enabled": {"const": True}}, "required": ["enabled"]},
+            "then": {"properties": {key: {"maximum": partitions}}},
+        }
+    condition = {"properties": {"kafka": {"properties": {"partitions": {"const": partitions}}}}}
+    return {"if": condition, "then": {"properties": properties}}
 
 
 def clauses() -> list[dict[str, Any]]:

@@ -155,6 +155,35 @@ def test_a_secret_in_settings_is_refused(helm_binary: Path) -> None:
         _render(helm_binary, "--set-json", 'settings={"AEP_CLIENT_SECRET": "x"}')
 
 
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ('settings={"REVOKE_TIMEOUT_S": "120"}', r"settings\.REVOKE_TIMEOUT_S is set by the chart"),
+        ('settings={"health_port": 9000}', r"settings\.health_port is set by the chart"),
+        ('otel={"OTEL_METRICS_EXPORTER": "otlp"}', r"set by metrics\.enabled"),
+    ],
+)
+def test_settings_cannot_override_what_the_chart_derives(
+    helm_binary: Path, value: str, message: str
+) -> None:
+    with pytest.raises(RenderError, match=message):
+        _render(helm_binary, "--set-json", value)
+
+
+def test_extra_settings_reach_the_config_map(helm_binary: Path) -> None:
+    docs = _render(
+        helm_binary,
+        "--set-json",
+        'settings={"DLQ_GUARD_MAX_SHARE": 0.3, "xdm_tenant_fields": true}',
+        "--set-json",
+        'otel={"OTEL_TRACES_EXPORTER": "otlp"}',
+    )
+    settings = _settings(docs)
+    assert settings["PROFILE_SYNC_DLQ_GUARD_MAX_SHARE"] == "0.3"
+    assert settings["PROFILE_SYNC_XDM_TENANT_FIELDS"] == "true"
+    assert settings["OTEL_TRACES_EXPORTER"] == "otlp"
+
+
 # ----------------------------------------------------------------------------- posture
 
 

@@ -62,6 +62,22 @@ def test_replicas_equal_to_the_partitions_are_accepted(helm_binary: Path) -> Non
     assert "replicas: 6" in text
 
 
+def test_a_disabled_autoscaler_does_not_bound_the_partitions(helm_binary: Path) -> None:
+    """A 3-partition topic with the autoscalers off: their (default 6) maxima do not matter."""
+    text = render_text(
+        helm_binary,
+        [
+            "-f",
+            str(chart_schema.CHART / "ci" / "base-values.yaml"),
+            "--set-json",
+            'kafka={"partitions": 3}',
+            "--set-json",
+            "replicaCount=3",
+        ],
+    )
+    assert "replicas: 3" in text
+
+
 def test_beyond_the_schema_clauses_the_template_still_refuses(helm_binary: Path) -> None:
     partitions = chart_schema.MAX_PARTITIONS + 10
     message = _refusal(

@@ -4,6 +4,7 @@ against the local broker and emulator on the host network."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -16,7 +17,8 @@ from typing import Any
 import pytest
 
 from devenv import image, kafka_local
-from devenv.stack import LocalStack
+from devenv.stack import DEMO_CREDENTIALS, LocalStack
+from tests.deploy.chart import FULLNAME, find, manifests, one, render_text
 
 pytestmark = pytest.mark.slow
 
@@ -153,11 +155,55 @@ def test_the_image_has_no_emulator_and_no_build_tools(container: Container) -> N
     assert _importable(container, runtime) == runtime
 
 
-def _image_env(stack: LocalStack) -> dict[str, str]:
-    """The stack's settings for `profile-sync` commands, as the chart's ConfigMap passes them."""
-    env = {k: v for k, v in stack.env().items() if k.startswith(("PROFILE_SYNC_", "OTEL_"))}
-    env["PROFILE_SYNC_HEALTH_PORT"] = str(kafka_local.free_port())
-    return env
+def _chart_env(helm_binary: Path, stack: LocalStack) -> tuple[dict[str, str], dict[str, str]]:
+    """The environment the chart gives the init hook and the consumer, rendered with values
+    that point at the local stack: (init Job env, Deployment env), secrets resolved from the
+    rendered Secrets as the kubelet would."""
+    values = {
+        "kafka": {
+            "bootstrapServers": stack.bootstrap,
+            "partitions": stack.partitions,
+            "topic": stack.topic,
+            "dlqTopic": stack.dlq_topic,
+        },
+        "aep": {
+            "imsUrl": stack.emulator_url,
+            "platformUrl": stack.emulator_url,
+            "clientId": DEMO_CREDENTIALS["PROFILE_SYNC_AEP_CLIENT_ID"],
+            "orgId": DEMO_CREDENTIALS["PROFILE_SYNC_AEP_ORG_ID"],
+            "clientSecret": DEMO_CREDENTIALS["PROFILE_SYNC_AEP_CLIENT_SECRET"],
+        },
+        "health": {"port": kafka_local.free_port()},
+        "logLevel": "WARNING",
+        # The emulator's dataflow warm-up (none), so `run` does not wait AEP's five minutes.
+        "settings": {"AEP_DATAFLOW_WARMUP_S": stack.emulator_options.dataflow_warmup_s},
+    }
+    args = [
+        arg for key, value in values.items() for arg in ("--set-json", f"{key}={json.dumps(value)}")
+    ]
+    docs = manifests(render_text(helm_binary, args))
+    secrets = {
+        doc["metadata"]["name"]: {k: base64.b64decode(v).decode() for k, v in doc["data"].items()}
+        for doc in find(docs, "Secret")
+    }
+    config_maps = {doc["metadata"]["name"]: doc["data"] for doc in find(docs, "ConfigMap")}
+
+    def resolve(container: dict[str, Any]) -> dict[str, str]:
+        env: dict[str, str] = {}
+        for source in container.get("envFrom", []):
+            env.update(config_maps[source["configMapRef"]["name"]])
+        for item in container.get("env", []):
+            if "value" in item:
+                env[item["name"]] = item["value"]
+            else:
+                ref = item["valueFrom"]["secretKeyRef"]
+                env[item["name"]] = secrets[ref["name"]][ref["key"]]
+        return env
+
+    init = one(docs, "Job", f"{FULLNAME}-init")["spec"]["template"]["spec"]["containers"][0]
+    consumer = one(docs, "Deployment")["spec"]["template"]["spec"]["containers"][0]
+    assert init["image"] == consumer["image"]
+    return resolve(init), resolve(consumer)
 
 
 def _written_outside_volumes(root: Path, since: float) -> list[str]:
@@ -176,25 +222,29 @@ def _written_outside_volumes(root: Path, since: float) -> list[str]:
     return written
 
 
-def test_init_and_run_in_the_image_deliver_everything(container: Container, tmp_path: Path) -> None:
+def test_init_and_run_in_the_image_deliver_everything(
+    container: Container, helm_binary: Path, tmp_path: Path
+) -> None:
+    """The init hook's and the consumer's commands and environment, as the chart renders them,
+    run in the image against the local broker and emulator."""
     mounted = Path(
         subprocess.run(
             ["buildah", "mount", container.name], capture_output=True, text=True, check=True
         ).stdout.strip()
     )
     with LocalStack(partitions=3, work_dir=tmp_path / "stack") as stack:
-        env = _image_env(stack)
+        init_env, env = _chart_env(helm_binary, stack)
         started = time.time()
 
-        plan = container.run(["profile-sync", "init", "--plan"], env)
+        plan = container.run(["profile-sync", "init", "--plan"], init_env)
         assert plan.returncode == 2, plan.stderr[-3000:]  # 2: changes pending
         assert "nothing was written (--plan)" in plan.stdout + plan.stderr
-        applied = container.run(["profile-sync", "init", "--json"], env)
+        applied = container.run(["profile-sync", "init", "--json"], init_env)
         assert applied.returncode == 0, applied.stderr[-3000:]
         changes = json.loads(applied.stdout.strip().splitlines()[-1])["changes"]
         # The plan wrote nothing: everything it listed was still to create.
         assert {change["kind"] for change in changes} >= {"schema", "dataset"}
-        replan = container.run(["profile-sync", "init", "--plan"], env)
+        replan = container.run(["profile-sync", "init", "--plan"], init_env)
         assert replan.returncode == 0, replan.stderr[-3000:]
         assert "nothing to do" in replan.stdout + replan.stderr
 

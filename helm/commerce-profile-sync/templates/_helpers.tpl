@@ -98,7 +98,10 @@ app.kubernetes.io/part-of: commerce-profile-sync
 
 {{- define "cps.validate" -}}
 {{- $partitions := .Values.kafka.partitions | int -}}
-{{- range $key, $replicas := dict "replicaCount" .Values.replicaCount "autoscaling.maxReplicas" .Values.autoscaling.maxReplicas "keda.maxReplicaCount" .Values.keda.maxReplicaCount -}}
+{{- $counts := dict "replicaCount" .Values.replicaCount -}}
+{{- if .Values.autoscaling.enabled }}{{ $_ := set $counts "autoscaling.maxReplicas" .Values.autoscaling.maxReplicas }}{{ end -}}
+{{- if .Values.keda.enabled }}{{ $_ := set $counts "keda.maxReplicaCount" .Values.keda.maxReplicaCount }}{{ end -}}
+{{- range $key, $replicas := $counts -}}
 {{- if gt ($replicas | int) $partitions -}}
 {{- fail (printf "%s (%d) is above kafka.partitions (%d): consumers beyond the partition count sit idle" $key ($replicas | int) $partitions) -}}
 {{- end -}}
@@ -195,11 +198,17 @@ app.kubernetes.io/part-of: commerce-profile-sync
 {{- if regexMatch "SECRET|PASSWORD|TOKEN|PRIVATE_KEY" $name -}}
 {{- fail (printf "settings.%s looks like a secret: secrets go in the Secret (aep.clientSecret, kafka.sasl.password or existingSecret), never in the ConfigMap" $key) -}}
 {{- end -}}
+{{- if hasKey $s $name -}}
+{{- fail (printf "settings.%s is set by the chart from its own values (%s comes from them, and the probes, grace period or scaling depend on it): set that value instead" $key $name) -}}
+{{- end -}}
 {{- $_ := set $s $name (toString $value) -}}
 {{- end -}}
 {{- $_ := set $s "OTEL_SERVICE_NAME" (include "cps.fullname" .) -}}
 {{- $_ := set $s "OTEL_METRICS_EXPORTER" (ternary "prometheus" "none" .Values.metrics.enabled) -}}
 {{- range $key, $value := .Values.otel -}}
+{{- if eq $key "OTEL_METRICS_EXPORTER" -}}
+{{- fail "otel.OTEL_METRICS_EXPORTER is set by metrics.enabled (prometheus on the health port, or none)" -}}
+{{- end -}}
 {{- $_ := set $s $key (toString $value) -}}
 {{- end -}}
 {{- toYaml $s -}}
