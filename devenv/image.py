@@ -23,6 +23,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -53,6 +54,8 @@ IMAGE_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 RECIPE_VERSION = 1
 PIP_KEYS_PASSED = ("index-url", "extra-index-url", "trusted-host", "proxy", "timeout")
 APT_HINT = "apt-get update && apt-get install -y buildah debootstrap"
+# `buildah bud` names each step's image: "--> 4d68c192ee6" or "--> Using cache 4d68c1...".
+_BUILD_STEP = re.compile(r"^--> (?:Using cache )?([0-9a-f]{11,64})$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -77,8 +80,11 @@ def check_tools() -> None:
         raise ToolMissingError(f"{' and '.join(missing)} not found: {APT_HINT}")
 
 
-def _run(cmd: Sequence[str], *, quiet: bool = True) -> str:
-    done = subprocess.run(list(cmd), capture_output=quiet, text=True, check=False)
+def _run(cmd: Sequence[str], *, echo: bool = False) -> str:
+    done = subprocess.run(list(cmd), capture_output=True, text=True, check=False)
+    if echo:
+        print(done.stdout, end="", flush=True)
+        print(done.stderr, end="", file=sys.stderr, flush=True)
     if done.returncode != 0:
         output = ((done.stdout or "") + (done.stderr or "")).strip().splitlines()
         tail = "\n".join(output[-25:])
@@ -237,6 +243,32 @@ def image_size(name: str) -> str:
     return str(listing[0]["size"]) if listing else "?"
 
 
+def _first_layer(image_id: str) -> str | None:
+    inspected = json.loads(_run(["buildah", "inspect", "--type", "image", image_id]))
+    layers = inspected.get("OCIv1", {}).get("rootfs", {}).get("diff_ids") or []
+    return str(layers[0]) if layers else None
+
+
+def prune_old_builds(base: str, build_output: str) -> int:
+    """Remove untagged images left by earlier builds of this Dockerfile (those on our base that
+    the build just made did not use), so each source change does not keep ~80 MB for good.
+    Other untagged images, on other bases, are not ours and stay."""
+    used = {match.group(1) for match in _BUILD_STEP.finditer(build_output)}
+    base_layer = _first_layer(base)
+    removed = 0
+    for image_id in _run(
+        ["buildah", "images", "-q", "--no-trunc", "--filter", "dangling=true"]
+    ).split():
+        image_id = image_id.removeprefix("sha256:")
+        if any(image_id.startswith(step) for step in used):
+            continue
+        if base_layer is None or _first_layer(image_id) != base_layer:
+            continue
+        done = subprocess.run(["buildah", "rmi", image_id], capture_output=True, check=False)
+        removed += done.returncode == 0
+    return removed
+
+
 def build_image(name: str = IMAGE, *, quiet: bool = True) -> BuiltImage:
     """`buildah bud` of the Dockerfile on the local base; layers are reused between builds."""
     base = ensure_base()
@@ -245,7 +277,7 @@ def build_image(name: str = IMAGE, *, quiet: bool = True) -> BuiltImage:
         pip_conf = Path(scratch) / "pip.conf"
         pip_conf.write_text(pip_build_config())
         pip_conf.chmod(0o600)
-        _run(
+        output = _run(
             [
                 "buildah",
                 "bud",
@@ -267,9 +299,11 @@ def build_image(name: str = IMAGE, *, quiet: bool = True) -> BuiltImage:
                 str(REPO_ROOT / "Dockerfile"),
                 str(REPO_ROOT),
             ],
-            quiet=quiet,
+            echo=not quiet,
         )
-    return BuiltImage(name, base, time.monotonic() - started, image_size(name))
+    seconds = time.monotonic() - started
+    prune_old_builds(base.name, output)
+    return BuiltImage(name, base, seconds, image_size(name))
 
 
 def main(argv: list[str] | None = None) -> int:

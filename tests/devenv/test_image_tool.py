@@ -50,3 +50,21 @@ def test_pip_settings_reach_the_build_with_the_image_ca_bundle(
     assert "index-url = https://pypi.mirror.example/simple" in conf
     # Host paths mean nothing inside the build.
     assert not [line for line in conf if "/a/host/only/path" in line or "/some/host" in line]
+
+
+def test_the_steps_a_build_used_are_read_from_its_output() -> None:
+    output = (
+        "[1/2] STEP 1/8: FROM localhost/base AS build\n"
+        "[1/2] STEP 2/8: ENV A=1\n"
+        "--> Using cache 4d68c192ee6d7eda34dd4e2ed2a55fd1d88bdaad4cd63b8583d92159d4c9463b\n"
+        "--> 4d68c192ee6\n"
+        '[2/2] STEP 9/9: CMD ["run"]\n'
+        "--> d8242bcec0e\n"
+        "Successfully tagged localhost/commerce-profile-sync:dev\n"
+    )
+    steps = {match.group(1) for match in image._BUILD_STEP.finditer(output)}
+    assert steps == {
+        "4d68c192ee6d7eda34dd4e2ed2a55fd1d88bdaad4cd63b8583d92159d4c9463b",
+        "4d68c192ee6",
+        "d8242bcec0e",
+    }
