@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from devenv import helm_tool
-from tests.deploy.chart import CASES, Case, manifests, render_text
+from tests.deploy.chart import CASES, render_text
 
 
 @pytest.fixture(scope="session")
@@ -19,7 +19,3 @@ def helm_binary() -> Path:
 def rendered(helm_binary: Path) -> dict[str, str]:
     """Every case of chart.CASES, rendered once per session: name -> manifest text."""
     return {case.name: render_text(helm_binary, case.args()) for case in CASES}
-
-
-def render(helm_binary: Path, *files: Path, **sets: object) -> list[dict[str, object]]:
-    return manifests(render_text(helm_binary, Case("adhoc", files, sets).args()))
