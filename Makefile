@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: help test fuzz lint format lock lock-check audit demo bench kafka-up kafka-down kafka-jars tools venv clean
+.PHONY: help test fuzz lint format lock lock-check audit demo bench kafka-up kafka-down kafka-jars tools venv clean image deploy-tools
 
 help:
 	@echo "make test        run the test suite (starts its own Kafka broker)"
@@ -17,6 +17,7 @@ help:
 	@echo "make audit       pip-audit over requirements.lock (says so when it cannot reach a database)"
 	@echo "make bench       benchmarks (prints figures)"
 	@echo "make kafka-up    start a local broker on 127.0.0.1:9092; make kafka-down stops it"
+	@echo "make image       build the container image with buildah (no Docker daemon needed)"
 
 venv: $(STAMP)
 
@@ -34,7 +35,12 @@ kafka-jars: $(STAMP) tools
 	$(PY) devenv/kafka_local.py fetch
 	$(PY) devenv/schema_registry.py fetch
 
-test: $(STAMP) kafka-jars
+# helm (built from the Go module proxy) and checkov (its own venv), cached like the jars.
+deploy-tools: $(STAMP)
+	$(PY) devenv/helm_tool.py fetch
+	$(PY) devenv/checkov_tool.py fetch
+
+test: $(STAMP) kafka-jars deploy-tools
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The fuzz tests alone, with the "fuzz" Hypothesis profile (tests/conftest.py): many more examples.
@@ -83,3 +89,6 @@ kafka-down: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .devenv .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+image: $(STAMP)
+	$(PY) devenv/image.py build
