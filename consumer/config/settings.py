@@ -139,9 +139,16 @@ class KafkaSettings(_Settings):
     topic: str = Field("commerce.customer.v1", min_length=1)
     dlq_topic: str = Field("commerce.customer.v1.dlq", min_length=1)
     group_id: str = Field("commerce-profile-sync", min_length=1)
+    # Unset means `{topic}.replay` (`replay_topic_name`): reprocessing goes through it, never
+    # through the source topic, which belongs to the event backbone.
+    replay_topic: str | None = Field(None, min_length=1)
     kafka_config: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
     kafka_consumer_config: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
     kafka_producer_config: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+
+    @property
+    def replay_topic_name(self) -> str:
+        return self.replay_topic or f"{self.topic}.replay"
 
     @field_validator("kafka_config", mode="before")
     @classmethod
