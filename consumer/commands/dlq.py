@@ -103,8 +103,8 @@ def run_stats(config_file: Path | None, filters: Filters, by: str, io: Io) -> in
         else:
             total = sum(g.count for g in groups)
             title = f"{total} dead letters in {topic.name} by {by}"
-            output.console(io.stdout).print(
-                output.table(rows, ("value", "count", "oldest", "newest"), title)
+            output.print_table(
+                output.console(io.stdout), rows, ("value", "count", "oldest", "newest"), title
             )
         return exit_codes.OK
 
@@ -215,7 +215,7 @@ def run_redrive(
 def _print_counts(
     counts: list[ops.RedriveCount], redrive_id: str, execute: bool, replay_topic: str, io: Io
 ) -> None:
-    rows = [c.as_json(redrive_id, execute) for c in counts]
+    rows = [c.as_json(redrive_id if execute else None, execute) for c in counts]
     if io.as_json:
         for row in rows:
             output.json_line(row, io.stdout)
@@ -229,8 +229,9 @@ def _print_counts(
         title = f"dry run: {records} dead letters would go into {replay_topic} (--execute writes)"
         columns = ("class", "records")
     console = output.console(io.stdout)
-    console.print(output.table(rows, columns, title))
-    console.print(f"redrive id {redrive_id}")
+    output.print_table(console, rows, columns, title)
+    if execute:
+        console.print(f"redrive id {redrive_id}")
 
 
 def run_purge(
@@ -276,7 +277,7 @@ def run_purge(
         columns = ["partition", "first_offset", "delete_before_offset", "records"]
         if execute:
             columns.append("first_offset_now")
-        output.console(io.stdout).print(output.table(rows, columns, title))
+        output.print_table(output.console(io.stdout), rows, columns, title)
         return exit_codes.OK
 
     return _guarded("purge", io, body)

@@ -17,6 +17,7 @@ from consumer.operations import kafka_io, output, replay
 from consumer.operations.errors import OperationError, usage
 from consumer.operations.pacing import Pacer
 from consumer.operations.progress import progress
+from consumer.operations.times import iso_millis, to_millis
 
 COLUMNS = ("partition", "start_offset", "end_offset", "records", "copied")
 
@@ -71,18 +72,21 @@ def run_replay(
         return exc.exit_code
     finally:
         consumer.close()
-    rows = [r.as_json(replay_id, execute) for r in reports]
+    rows = [r.as_json(replay_id if execute else None, execute) for r in reports]
     if as_json:
         for row in rows:
             output.json_line(row, out)
         return exit_codes.OK
-    until = window.end.isoformat() if window.end else "now"
+    until = iso_millis(to_millis(window.end)) if window.end else "now"
     verb = "copied into" if execute else "dry run, nothing written; --execute copies into"
-    title = f"{settings.topic} from {window.start.isoformat()} to {until} ({verb} {replay_topic})"
+    start = iso_millis(to_millis(window.start))
+    title = f"{settings.topic} from {start} to {until} ({verb} {replay_topic})"
     console = output.console(out)
-    console.print(output.table(rows, COLUMNS if execute else COLUMNS[:4], title))
+    output.print_table(console, rows, COLUMNS if execute else COLUMNS[:4], title)
     records = sum(r.records for r in reports)
     copied = sum(r.copied for r in reports)
-    summary = f"{copied} of {records} records copied" if execute else f"{records} records"
-    console.print(f"{summary}; replay id {replay_id}")
+    if execute:
+        console.print(f"{copied} of {records} records copied; replay id {replay_id}")
+    else:
+        console.print(f"{records} records")
     return exit_codes.OK

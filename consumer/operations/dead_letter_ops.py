@@ -171,7 +171,8 @@ class RedriveCount:
     records: int = 0
     written: int = 0
 
-    def as_json(self, redrive_id: str, executed: bool) -> dict[str, Any]:
+    def as_json(self, redrive_id: str | None, executed: bool) -> dict[str, Any]:
+        """`redrive_id` is None in a dry run: nothing carries it."""
         return {
             "class": self.error_class,
             "records": self.records,
@@ -220,6 +221,14 @@ class Redrive:
         self.counts: dict[str | None, RedriveCount] = {}
 
     def take(self, view: DeadLetterView) -> None:
+        try:
+            self._take(view)
+        except OperationError:
+            if self._producer is not None:
+                self._producer.flush(30)  # what was handed over is written, and counted
+            raise
+
+    def _take(self, view: DeadLetterView) -> None:
         if view.source_partition is None or view.source_offset is None or not view.source_topic:
             raise OperationError(
                 f"dead letter {view.partition}:{view.offset} has no source coordinates "

@@ -16,6 +16,8 @@ from consumer.operations.masking import mask_event, mask_value, plain
 from schemas.avro import DecodeError, EventDecoder, TransientDecodeError
 
 PREVIEW_BYTES: Final = 64
+# Source headers known to carry no personal data; any other header value is masked like a field.
+PLAIN_HEADERS: Final = frozenset({"traceparent", "tracestate"})
 # The single-object header (C3 01 + 8-byte fingerprint) is the longest framing header.
 FRAMING_BYTES: Final = 10
 
@@ -50,7 +52,9 @@ def decode_value(value: bytes | None, decoder: EventDecoder, show_pii: bool) -> 
 def document(view: DeadLetterView, decoder: EventDecoder, show_pii: bool) -> dict[str, Any]:
     """The `show` object (the same for the table form and `--json`)."""
     originals = {
-        name: _header_text(raw) if show_pii else mask_value(_header_text(raw))
+        name: _header_text(raw)
+        if show_pii or name in PLAIN_HEADERS
+        else mask_value(_header_text(raw))
         for name, raw in view.original_headers()
     }
     return {

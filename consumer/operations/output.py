@@ -28,10 +28,8 @@ def json_line(obj: dict[str, Any], stream: TextIO | None = None) -> None:
     out.write(orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS).decode() + "\n")
 
 
-def table(
-    rows: Sequence[dict[str, Any]], columns: Sequence[str], title: str | None = None
-) -> Table:
-    grid = Table(title=title, show_lines=False)
+def table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> Table:
+    grid = Table(show_lines=False)
     for column in columns:
         grid.add_column(column, overflow="fold")
     for row in rows:
@@ -40,7 +38,19 @@ def table(
 
 
 def _cell(value: Any) -> str:
-    return "" if value is None else str(value)
+    if value is None:
+        return ""
+    if isinstance(value, dict | list):
+        return json_text(value)
+    return str(value)
+
+
+def print_table(
+    console: Console, rows: Sequence[dict[str, Any]], columns: Sequence[str], title: str
+) -> None:
+    """A title line (never wrapped to the table's width), then the table."""
+    console.print(title, soft_wrap=True)
+    console.print(table(rows, columns))
 
 
 def json_text(value: Any) -> str:

@@ -42,7 +42,8 @@ class PartitionReport:
     records: int  # in the window (matching --customer when given)
     copied: int = 0
 
-    def as_json(self, replay_id: str, executed: bool) -> dict[str, Any]:
+    def as_json(self, replay_id: str | None, executed: bool) -> dict[str, Any]:
+        """`replay_id` is None in a dry run: nothing carries it."""
         return {
             "partition": self.partition,
             "start_offset": self.start_offset,
