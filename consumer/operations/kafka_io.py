@@ -7,6 +7,7 @@ is idempotent with `acks=all`, like every producer of the service.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -28,6 +29,16 @@ METADATA_TIMEOUT_S: Final = 10.0
 BATCH: Final = 500
 # A reader that assigns only never joins this group; librdkafka just wants a name.
 READER_GROUP: Final = "profile-sync-operations"
+STALL_S: Final = 60.0
+_UNRECOVERABLE: Final = frozenset(
+    {
+        KafkaError.UNKNOWN_TOPIC_OR_PART,
+        KafkaError.TOPIC_AUTHORIZATION_FAILED,
+        KafkaError.GROUP_AUTHORIZATION_FAILED,
+        KafkaError._UNKNOWN_PARTITION,
+        KafkaError._UNKNOWN_TOPIC,
+    }
+)
 
 
 def reader(settings: KafkaSettings) -> Consumer:
@@ -130,15 +141,23 @@ def read(
     topic: str,
     spans: list[Span],
     on_progress: Callable[[int], None] | None = None,
+    stall_s: float = STALL_S,
 ) -> Iterator[list[Any]]:
-    """The messages of `spans`, a batch at a time (at most :data:`BATCH` held)."""
+    """The messages of `spans`, a batch at a time (at most :data:`BATCH` held). Passing errors
+    are left to librdkafka's retries; a read that makes no progress for `stall_s` fails."""
     pending: dict[int, Span] = {s.partition: s for s in spans if s.size > 0}
     if not pending:
         return
     positions = {p: s.start for p, s in pending.items()}
     consumer.assign([TopicPartition(topic, p, s.start) for p, s in pending.items()])
+    last_progress = time.monotonic()
     try:
         while pending:
+            if time.monotonic() - last_progress > stall_s:
+                raise OperationError(
+                    f"reading {topic} made no progress for {stall_s:.0f} s "
+                    f"(partitions {sorted(pending)} unfinished)"
+                )
             # consume() waits until it has `num_messages` or the timeout passed: never ask for
             # more than are left, so that the last records do not wait out the timeout.
             left = sum(pending[p].end - positions[p] for p in pending)
@@ -150,11 +169,15 @@ def read(
                 error = message.error()
                 if error is not None:
                     if error.code() == KafkaError._PARTITION_EOF:
+                        last_progress = time.monotonic()
                         if span is not None:
                             _advance(on_progress, positions, partition, span.end)
                             _finish(consumer, topic, pending, partition)
                         continue
-                    raise OperationError(f"reading {topic}[{partition}] failed: {error}")
+                    if error.fatal() or error.code() in _UNRECOVERABLE:
+                        raise OperationError(f"reading {topic} failed: {error.str()}")
+                    continue  # librdkafka retries (broker down for a moment, ...)
+                last_progress = time.monotonic()
                 if span is None:
                     continue
                 offset = int(message.offset() or 0)
