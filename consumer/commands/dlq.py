@@ -138,13 +138,18 @@ def run_list(config_file: Path | None, filters: Filters, limit: int | None, io: 
     return _guarded("list", io, body)
 
 
-def _decoder(avro: AvroSettings) -> EventDecoder:
+@contextmanager
+def _decoder(avro: AvroSettings) -> Iterator[EventDecoder]:
     confluent = (
         ConfluentRegistryClient(str(avro.schema_registry_url))
         if avro.schema_registry_url is not None
         else None
     )
-    return EventDecoder(WriterSchemaRegistry.load(avro.avro_schema_dir), confluent)
+    try:
+        yield EventDecoder(WriterSchemaRegistry.load(avro.avro_schema_dir), confluent)
+    finally:
+        if confluent is not None:
+            confluent.close()
 
 
 def run_show(config_file: Path | None, coordinates: str, show_pii: bool, io: Io) -> int:
@@ -153,7 +158,8 @@ def run_show(config_file: Path | None, coordinates: str, show_pii: bool, io: Io)
         (avro,) = load_all(config_file, AvroSettings)
         with _dead_letter_topic(config_file) as topic:
             message = ops.fetch(topic.consumer, topic.name, topic.partitions, partition, offset)
-        doc = inspect.document(view_of(message), _decoder(avro), show_pii)
+        with _decoder(avro) as decoder:
+            doc = inspect.document(view_of(message), decoder, show_pii)
         if io.as_json:
             output.json_line(doc, io.stdout)
         else:

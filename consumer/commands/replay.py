@@ -56,17 +56,10 @@ def run_replay(
                 reports = replay.count(consumer, settings.topic, spans, window, advance)
         else:
             with progress(f"replay {replay_id}", total, stream=err) as advance:
-                reports = replay.copy(
-                    consumer,
-                    producer,
-                    settings.topic,
-                    replay_topic,
-                    spans,
-                    window,
-                    replay_id,
-                    Pacer(rate),
-                    advance,
+                copier = replay.Copier(
+                    consumer, producer, settings.topic, replay_topic, replay_id, Pacer(rate)
                 )
+                reports = copier.copy(spans, window, advance)
     except OperationError as exc:
         print(f"profile-sync replay: {exc}", file=err)
         return exc.exit_code

@@ -109,44 +109,64 @@ def count(
     return list(reports.values())
 
 
-def copy(
-    consumer: Consumer,
-    producer: Producer,
-    topic: str,
-    replay_topic: str,
-    spans: list[Span],
-    window: Window,
-    replay_id: str,
-    pacer: Pacer,
-    on_progress: Callable[[int], None] | None = None,
-) -> list[PartitionReport]:
-    """Copy the window; returns once every write is acknowledged (exit 1 otherwise)."""
-    reports = {s.partition: PartitionReport(s.partition, s.start, s.end, 0) for s in spans}
-    tracker = DeliveryTracker()
-    for batch in kafka_io.read(consumer, topic, spans, on_progress):
-        for message in batch:
-            if not _selected(message, window.customers):
-                continue
-            partition = message.partition()
-            reports[partition].records += 1
-            pacer.wait()
-            headers = list(message.headers() or ())
-            headers.extend(provenance(topic, partition, message.offset(), replay_id))
-            kafka_io.produce(
-                producer,
-                replay_topic,
-                partition,
-                message.key(),
-                message.value(),
-                headers,
-                tracker,
-            )
-            if tracker.failure is not None:
-                kafka_io.flush(producer, tracker, replay_topic)  # raises: stop at the first
-    kafka_io.flush(producer, tracker, replay_topic)
-    for partition, written in tracker.acknowledged.items():
-        reports[partition].copied = written
-    return list(reports.values())
+@dataclass(frozen=True, slots=True)
+class Copier:
+    """Copies windows of `topic` into `replay_topic`, each record tagged with `replay_id`."""
+
+    consumer: Consumer
+    producer: Producer
+    topic: str
+    replay_topic: str
+    replay_id: str
+    pacer: Pacer
+
+    def copy(
+        self,
+        spans: list[Span],
+        window: Window,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> list[PartitionReport]:
+        """Returns once every write is acknowledged (exit 1 otherwise)."""
+        reports = {s.partition: PartitionReport(s.partition, s.start, s.end, 0) for s in spans}
+        tracker = DeliveryTracker()
+        try:
+            self._copy(spans, window, tracker, reports, on_progress)
+        finally:
+            # Also when the read failed: what was handed over is written (a re-run copies it
+            # again, harmlessly).
+            kafka_io.flush(self.producer, tracker, self.replay_topic)
+        for partition, written in tracker.acknowledged.items():
+            reports[partition].copied = written
+        return list(reports.values())
+
+    def _copy(
+        self,
+        spans: list[Span],
+        window: Window,
+        tracker: DeliveryTracker,
+        reports: dict[int, PartitionReport],
+        on_progress: Callable[[int], None] | None,
+    ) -> None:
+        for batch in kafka_io.read(self.consumer, self.topic, spans, on_progress):
+            for message in batch:
+                if not _selected(message, window.customers):
+                    continue
+                partition = message.partition()
+                reports[partition].records += 1
+                self.pacer.wait()
+                headers = list(message.headers() or ())
+                headers.extend(provenance(self.topic, partition, message.offset(), self.replay_id))
+                kafka_io.produce(
+                    self.producer,
+                    self.replay_topic,
+                    partition,
+                    message.key(),
+                    message.value(),
+                    headers,
+                    tracker,
+                )
+                if tracker.failure is not None:
+                    return  # stop at the first failed write; the flush reports it
 
 
 def new_id() -> str:
