@@ -11,11 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import orjson
-from click.testing import CliRunner, Result
 from confluent_kafka import Producer
 
-from consumer.cli import main
 from devenv import kafka_local
 from tests.integration.run_support import read_topic
 
@@ -28,19 +25,6 @@ def clean_env(env: Mapping[str, str]) -> dict[str, str]:
     """The process environment without any PROFILE_SYNC_* variable, then `env`."""
     base = {k: v for k, v in os.environ.items() if not k.startswith("PROFILE_SYNC_")}
     return {**base, **env}
-
-
-def cli(env: Mapping[str, str], *args: str, stdin: str | None = None) -> Result:
-    """`profile-sync ARGS` in-process; every PROFILE_SYNC_* variable not in `env` is unset."""
-    unset: dict[str, str | None] = {k: None for k in os.environ if k.startswith("PROFILE_SYNC_")}
-    runner = CliRunner()
-    return runner.invoke(
-        main, list(args), input=stdin, env={**unset, **env}, catch_exceptions=False
-    )
-
-
-def json_lines(text: str) -> list[dict[str, Any]]:
-    return [orjson.loads(line) for line in text.splitlines() if line.strip()]
 
 
 @dataclass(frozen=True)

@@ -26,14 +26,13 @@ from schemas.error_classes import ERROR_CLASSES
 from tests.integration.ops_support import (
     PROFILE_SYNC,
     clean_env,
-    cli,
     create_topic,
     headers_of,
-    json_lines,
     produce_records,
     read_all,
 )
 from tests.integration.run_support import aep_target, consumer_env, produce_sample
+from tests.support.cli import cli, json_lines
 from tests.support.kafka import TopicFactory, Topics
 
 HOUR_MS = 3_600_000

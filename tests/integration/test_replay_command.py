@@ -17,14 +17,13 @@ from tests.integration.ops_support import (
     PROFILE_SYNC,
     Written,
     clean_env,
-    cli,
     create_topic,
     headers_of,
-    json_lines,
     produce_records,
     read_all,
 )
 from tests.integration.run_support import end_offsets
+from tests.support.cli import cli, json_lines
 from tests.support.kafka import TopicFactory
 
 MINUTE_MS = 60_000
