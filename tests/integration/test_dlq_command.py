@@ -1,11 +1,14 @@
 """`profile-sync dlq` against the real broker, on a dead-letter topic filled by the real pipeline
 (`run` against the emulator) with every poison kind of the sample generator and crafted source
-bytes, plus dead letters written with the header contract for the classes the local stack
-cannot provoke (validate, deliver, ...), spread over earlier hours."""
+records (11 classes in all), plus dead letters written with the header contract for the classes
+the local stack cannot provoke (AEP refusals, registry and schema faults, ...), spread over
+earlier hours."""
 
 from __future__ import annotations
 
+import copy
 import fnmatch
+import io
 import shutil
 import subprocess
 import time
@@ -13,15 +16,22 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+from fastavro import schemaless_writer
 
 from devenv.kafka_local import Broker
 from devenv.sample_events import SampleEvent, expected_error_class, generate_events
 from devenv.schema_registry import Registry
-from schemas.avro import ConfluentRegistryClient, EventEncoder, WriterSchemaRegistry
+from schemas.avro import (
+    ConfluentRegistryClient,
+    EventEncoder,
+    WriterSchemaRegistry,
+    parse_writer_schema,
+)
 from schemas.error_classes import ERROR_CLASSES
 from tests.integration.ops_support import (
     PROFILE_SYNC,
@@ -44,6 +54,17 @@ PIPELINE_CLASSES = {
     "decode.unknown_fingerprint",
     "decode.no_schema_registry",
     "decode.malformed_body",
+    "decode.unknown_record_type",
+    "map.invalid_timestamp",
+    "map.invalid_field",
+    "validate.record_too_large",
+}
+# A writer schema known to the service (PROFILE_SYNC_AVRO_SCHEMA_DIR) that is no commerce event.
+OTHER_SCHEMA = {
+    "type": "record",
+    "name": "LoyaltyPointsAdded",
+    "namespace": "com.acme.loyalty",
+    "fields": [{"name": "points", "type": "int"}],
 }
 PERSONAL_FIELDS = frozenset(
     {
@@ -150,9 +171,9 @@ def _craft_dead_letters(bootstrap: str, topics: Topics, events: list[SampleEvent
     now = int(time.time() * 1000)
     records = []
     for i, error_class in enumerate(sorted(set(ERROR_CLASSES) - PIPELINE_CLASSES)):
-        for copy in range(2):
-            event = good[i * 2 + copy]
-            at_ms = now - (3 - copy) * HOUR_MS
+        for twin in range(2):
+            event = good[i * 2 + twin]
+            at_ms = now - (3 - twin) * HOUR_MS
             detail: dict[str, Any] = {"fields": ["customer.dob"]}
             if error_class == "deliver.aep_rejected":
                 detail = {"status": 400, "message": "[redacted] is not valid"}
@@ -161,37 +182,70 @@ def _craft_dead_letters(bootstrap: str, topics: Topics, events: list[SampleEvent
             value = event.value(encoder.encode_single_object)
             if error_class.startswith("decode."):
                 value = b"\x00\x00\x00\x00\x09" + value[10:]
-            source_partition = copy % topics.partitions
+            source_partition = twin % topics.partitions
             headers = _crafted_headers(
                 topics.name,
                 source_partition,
-                100_000 + i * 2 + copy,
+                100_000 + i * 2 + twin,
                 error_class,
                 event,
                 at_ms,
                 detail,
             )
-            records.append((copy % topics.partitions, event.key.encode(), value, headers, at_ms))
+            records.append((twin % topics.partitions, event.key.encode(), value, headers, at_ms))
     produce_records(bootstrap, topics.dlq, records)
 
 
-def _crafted_source_bytes(bootstrap: str, topic: str) -> Counter[str]:
-    """Values only the bytes can make: Confluent framing without a registry, an Avro body
-    with bytes left over."""
+def _crafted_source_records(
+    bootstrap: str, topic: str, schema_dir: Path
+) -> tuple[Counter[str], list[SampleEvent]]:
+    """Source values the generator does not make: Confluent framing without a registry, an
+    Avro body with bytes left over, a known writer schema that is no commerce event, a
+    timestamp out of range, a name over the contract's length, a record over AEP's 100 KB."""
+    (schema_dir / "LoyaltyPointsAdded.avsc").write_text(orjson.dumps(OTHER_SCHEMA).decode())
+    other = parse_writer_schema(orjson.dumps(OTHER_SCHEMA).decode(), origin="test")
+    other_body = io.BytesIO()
+    schemaless_writer(other_body, other.parsed, {"points": 5})
     encoder = EventEncoder(WriterSchemaRegistry.load(None))
-    events = [e for e in generate_events(40, seed=99) if not e.is_poison][:6]
-    now = int(time.time() * 1000)
-    records = []
+    events = [
+        e
+        for e in generate_events(80, seed=99)
+        if not e.is_poison and e.record_type == "CustomerUpdated"
+    ][:12]
+    made: list[tuple[str, bytes, SampleEvent]] = []
     for i, event in enumerate(events):
-        encoded = event.value(encoder.encode_single_object)
-        value = b"\x00\x00\x00\x00\x07" + encoded[10:] if i % 2 else encoded + b"\x00\x00\x00"
-        records.append((i % 3, event.key.encode(), value, [], now))
-    produce_records(bootstrap, topic, records)
-    return Counter({"decode.no_schema_registry": 3, "decode.malformed_body": 3})
+        kind = i % 6
+        datum = copy.deepcopy(event.datum)
+        if kind == 3:
+            datum["customer"]["updated_at"] = 10**15  # the year 33658
+        elif kind == 4:
+            datum["customer"]["firstname"] = "Annemarie" * 8000
+        elif kind == 5:
+            datum["customer"].update(firstname="Anna" * 15000, lastname="Berg" * 15000)
+        encoded = encoder.encode_single_object(event.record_type, datum)
+        value, error_class = {
+            0: (b"\x00\x00\x00\x00\x07" + encoded[10:], "decode.no_schema_registry"),
+            1: (encoded + b"\x00\x00\x00", "decode.malformed_body"),
+            2: (
+                b"\xc3\x01" + other.fingerprint + other_body.getvalue(),
+                "decode.unknown_record_type",
+            ),
+            3: (encoded, "map.invalid_timestamp"),
+            4: (encoded, "map.invalid_field"),
+            5: (encoded, "validate.record_too_large"),
+        }[kind]
+        made.append((error_class, value, SampleEvent(event.key, event.record_type, datum)))
+    now = int(time.time() * 1000)
+    produce_records(
+        bootstrap,
+        topic,
+        [(i % 3, e.key.encode(), value, [], now) for i, (_, value, e) in enumerate(made)],
+    )
+    return Counter(c for c, _, _ in made), [e for _, _, e in made]
 
 
 @pytest.fixture(scope="module")
-def filled(kafka_broker: Broker) -> Iterator[FilledDlq]:
+def filled(kafka_broker: Broker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FilledDlq]:
     bootstrap = kafka_broker.bootstrap
     topics = TopicFactory(bootstrap)(partitions=3)
     assert topics.dlq is not None
@@ -200,10 +254,12 @@ def filled(kafka_broker: Broker) -> Iterator[FilledDlq]:
         expected_error_class(e.poison_kind, "single-object")  # type: ignore[arg-type]
         for e in produced.poison.values()
     )
-    expected.update(_crafted_source_bytes(bootstrap, topics.name))
+    schema_dir = tmp_path_factory.mktemp("writer-schemas")
+    crafted, crafted_events = _crafted_source_records(bootstrap, topics.name, schema_dir)
+    expected.update(crafted)
     assert set(expected) == PIPELINE_CLASSES
     with aep_target() as target:
-        env = consumer_env(bootstrap, topics, target)
+        env = consumer_env(bootstrap, topics, target, PROFILE_SYNC_AVRO_SCHEMA_DIR=str(schema_dir))
         run = subprocess.run(
             [PROFILE_SYNC, "run", "--exit-when-idle", "1"],
             env=clean_env(env),
@@ -215,6 +271,7 @@ def filled(kafka_broker: Broker) -> Iterator[FilledDlq]:
         assert run.returncode == 0, run.stderr[-2000:]
     events = list(produced.events.values())
     _craft_dead_letters(bootstrap, topics, events)
+    events.extend(crafted_events)
     for error_class in set(ERROR_CLASSES) - PIPELINE_CLASSES:
         expected[error_class] += 2
     truth = [
