@@ -44,6 +44,7 @@ def test_defaults_match_the_design() -> None:
     assert kafka.topic == "commerce.customer.v1"
     assert kafka.dlq_topic == "commerce.customer.v1.dlq"
     assert kafka.group_id == "commerce-profile-sync"
+    assert kafka.replay_topic == "commerce.customer.v1.replay"
     xdm = build(XdmSettings)
     assert xdm.xdm_audit_field_group is True
     assert xdm.xdm_tenant_fields is False
@@ -195,6 +196,17 @@ def test_every_design_variable_is_a_setting() -> None:
         "aep_ready_at", "xdm_audit_field_group", "xdm_tenant_fields", "xdm_email_identity",
         "gender_map", "aep_max_requests_per_s", "aep_max_records_per_s", "expected_replicas",
         "aep_request_timeout_s", "revoke_timeout_s", "dlq_guard_window_s",
-        "dlq_guard_min_records", "dlq_guard_max_share",
+        "dlq_guard_min_records", "dlq_guard_max_share", "replay_topic",
     }  # fmt: skip
     assert design_variables <= known_keys()
+
+
+def test_replay_topic_follows_the_source_topic_unless_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PROFILE_SYNC_TOPIC", "shop.customers")
+    assert build(KafkaSettings).replay_topic == "shop.customers.replay"
+    monkeypatch.setenv("PROFILE_SYNC_REPLAY_TOPIC", "sandbox-b.replay")
+    assert build(KafkaSettings).replay_topic == "sandbox-b.replay"
+    monkeypatch.setenv("PROFILE_SYNC_REPLAY_TOPIC", "")
+    assert any("PROFILE_SYNC_REPLAY_TOPIC" in line for line in errors_of(KafkaSettings))
