@@ -38,8 +38,7 @@ from consumer.aep.protocol import (
     SendResult,
     SplitRequest,
 )
-from consumer.aep.refusals import refusal_detail
-from consumer.aep.scrub import scrub
+from consumer.aep.refusals import answer_summary, refusal_detail
 from consumer.aep.tls import aep_ssl_context, certificate_failure, untrusted_certificate
 from consumer.config.settings import DeliverySettings, variable
 
@@ -300,7 +299,7 @@ class HttpInletSender:
             if settings:
                 raise AepConfigurationFault(
                     f"AEP refused the message envelope (status {entry_status}: "
-                    f"{scrub(_DCS_PREFIX.sub('', text), max_bytes=512)}): "
+                    f"{answer_summary(text)}): "
                     f"check {', '.join(settings)}"
                 )
             # AEP's free text quotes the record's values: none of it is kept.
@@ -364,18 +363,15 @@ def _envelope_settings(message: str) -> list[str]:
 
 
 def _answer_message(response: httpx.Response) -> str:
-    """AEP's error text of a whole-request answer, scrubbed."""
+    """What is kept of AEP's error text of a whole-request answer (its code and keyword)."""
     try:
         document = orjson.loads(response.content)
     except orjson.JSONDecodeError:
         return "no JSON body"
     if not isinstance(document, dict):
         return "no message"
-    for key in ("message", "title", "detail", "error_description"):
-        value = document.get(key)
-        if isinstance(value, str):
-            return scrub(value, max_bytes=512)
+    texts = [document.get(key) for key in ("message", "title", "detail", "error_description")]
     report = document.get("report")
-    if isinstance(report, dict) and isinstance(report.get("message"), str):
-        return scrub(report["message"], max_bytes=512)
-    return "no message"
+    if isinstance(report, dict):
+        texts.append(report.get("message"))
+    return answer_summary(" ".join(t for t in texts if isinstance(t, str)))
