@@ -61,6 +61,7 @@ from consumer.provisioning.startup import (
     StartupError,
     check_state_topic,
     check_topics,
+    dead_letter_topic_limit,
     resolve_aep_target,
 )
 from mappers.mapper import Mapper
@@ -152,8 +153,10 @@ def run_consumer(
         return _fail(refused_configuration(exc, kafka.secret_values()), exit_codes.USAGE)
     try:
         check_topics(ExplainingMetadata(consumer, problems), kafka, METADATA_TIMEOUT_S)
-        check_state_topic(_admin(kafka), kafka, METADATA_TIMEOUT_S)
-        producer = Producer(dead_letter_producer_config(kafka))
+        admin = _admin(kafka)
+        check_state_topic(admin, kafka, METADATA_TIMEOUT_S)
+        dead_letter_limit = dead_letter_topic_limit(admin, kafka, METADATA_TIMEOUT_S)
+        producer = Producer(dead_letter_producer_config(kafka, dead_letter_limit))
     except KafkaConnectError as exc:
         consumer.close()
         return _fail(exc.message, exc.exit_code)
