@@ -35,7 +35,7 @@ class LagMonitor:
         self._lag: dict[TopicPartitionKey, float] = {}
         # Per partition: (oldest unaccounted offset, when it was first seen as the oldest).
         self._heads: dict[TopicPartitionKey, tuple[int | None, float]] = {}
-        self._sampled_at = 0.0
+        self._sampled_at = float("-inf")
 
     def attach(
         self,

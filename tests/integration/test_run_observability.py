@@ -26,7 +26,10 @@ from confluent_kafka import Producer
 from consumer.kafka.dead_letters import H_CLASS, H_TRACEPARENT
 from devenv.jaeger_tool import Jaeger
 from devenv.kafka_local import Broker, free_port
+from tests.aep_emulator.emulator_helpers import ORG
 from tests.integration.run_support import (
+    CLIENT_ID,
+    CLIENT_SECRET,
     Coordinates,
     aep_target,
     consumer_env,
@@ -469,3 +472,45 @@ def test_livez_answers_503_while_the_poll_thread_is_blocked(
     assert result == [0]
     # The server went away with the run.
     assert _get(port, "/livez") is None
+
+
+def test_init_traces_its_platform_calls(
+    kafka_broker: Broker, make_topics: TopicFactory, jaeger: Jaeger
+) -> None:
+    topics = make_topics(partitions=1, dlq=False, state=False)
+    service = f"profile-sync-init-{uuid.uuid4().hex[:8]}"
+    with aep_target() as target:
+        env = _env(
+            {
+                "PROFILE_SYNC_KAFKA_BOOTSTRAP_SERVERS": kafka_broker.bootstrap,
+                "PROFILE_SYNC_TOPIC": topics.name,
+                "PROFILE_SYNC_GROUP_ID": topics.name,
+                "PROFILE_SYNC_AEP_IMS_URL": target.url,
+                "PROFILE_SYNC_AEP_PLATFORM_URL": target.url,
+                "PROFILE_SYNC_AEP_CLIENT_ID": CLIENT_ID,
+                "PROFILE_SYNC_AEP_CLIENT_SECRET": CLIENT_SECRET,
+                "PROFILE_SYNC_AEP_ORG_ID": ORG,
+                "PROFILE_SYNC_AEP_SCHEMA_TITLE": f"Traced {service}",
+            },
+            OTEL_SERVICE_NAME=service,
+            OTEL_TRACES_EXPORTER="otlp",
+            OTEL_EXPORTER_OTLP_PROTOCOL="http/protobuf",
+            OTEL_EXPORTER_OTLP_ENDPOINT=jaeger.otlp_http_endpoint,
+        )
+        done = subprocess.run(
+            [PROFILE_SYNC, "init", "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+    spans = _eventually(lambda: _spans(_traces(jaeger, service)))
+    tags = [_tags(s) for s in spans if _tags(s).get("span.kind") == "client"]
+    methods = {t["http.request.method"] for t in tags}
+    assert {"GET", "POST"} <= methods, methods
+    assert all(t["url.full"].startswith(target.url + "/data/") for t in tags)
+    # Look-ups by title go in the query: never in url.full (titles could name anything).
+    assert not any("?" in t["url.full"] or service in t["url.full"] for t in tags)
+    assert all("http.response.status_code" in t for t in tags)
