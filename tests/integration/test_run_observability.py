@@ -191,6 +191,18 @@ def test_run_exports_aep_retries_and_dead_letters_to_jaeger(
         assert span_tags["messaging.destination.name"] == topics.dlq
         assert span_tags["span.kind"] == "producer"
     _assert_no_personal_data(everything, produced.events.values())
+    # The operator's way in: `dlq show` prints the trace context of a dead letter.
+    first = dead[0]
+    shown = subprocess.run(
+        [PROFILE_SYNC, "dlq", "show", f"{first.partition()}:{first.offset()}", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    expected = dict(first.headers())[H_TRACEPARENT].decode()
+    assert orjson.loads(shown.stdout)["traceparent"] == expected
 
 
 def _trace(jaeger: Jaeger, trace_id: str) -> dict[str, Any] | None:
