@@ -19,6 +19,7 @@ from typing import Any, Final, NoReturn
 import httpx
 import orjson
 import structlog
+from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 from tenacity import RetryCallState, Retrying, retry_if_result, stop_after_attempt
 
@@ -243,8 +244,9 @@ class PlatformHttp:
                 tracing.record_status(span, answer.status_code)
             elif answer.reason.startswith("HTTP "):
                 tracing.record_status(span, int(answer.reason.removeprefix("HTTP ")))
-            else:
+            else:  # a timeout or a connection error: no answer
                 span.set_attribute("error.type", answer.reason.split(" ")[0])
+                span.set_status(trace.StatusCode.ERROR)
             return answer
 
     def _send(
