@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: help test fuzz lint format lock lock-check audit demo bench kafka-up kafka-down kafka-jars tools venv clean image deploy-tools
+.PHONY: help test fuzz lint format lock lock-check audit demo bench kafka-up kafka-down kafka-jars tools venv clean image deploy-tools trace-tools
 
 help:
 	@echo "make test        run the test suite (starts its own Kafka broker)"
@@ -40,7 +40,11 @@ deploy-tools: $(STAMP)
 	$(PY) devenv/helm_tool.py fetch
 	$(PY) devenv/checkov_tool.py fetch
 
-test: $(STAMP) kafka-jars deploy-tools
+# Jaeger (built from the Go module proxy, ~15 min cold), the tracing tests' backend.
+trace-tools: $(STAMP)
+	$(PY) devenv/jaeger_tool.py fetch
+
+test: $(STAMP) kafka-jars deploy-tools trace-tools
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The fuzz tests alone, with the "fuzz" Hypothesis profile (tests/conftest.py): many more examples.
@@ -78,7 +82,7 @@ format: $(STAMP)
 demo: $(STAMP) kafka-jars
 	$(PY) devenv/demo.py
 
-bench: $(STAMP) kafka-jars
+bench: $(STAMP) kafka-jars trace-tools
 	$(PY) bench/run_all.py
 
 kafka-up: $(STAMP) kafka-jars

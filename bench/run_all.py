@@ -32,6 +32,7 @@ from bench.figures import (
     records_per_request,
     scale_out,
     state,
+    tracing_cost,
 )
 from bench.figures.common import Context, Figure
 from devenv.stack import LocalStack
@@ -45,6 +46,7 @@ FIGURES: dict[str, tuple[str, Callable[[Context], Figure]]] = {
     "scale-out": (scale_out.NAME, scale_out.measure),
     "headroom": (headroom.NAME, headroom.measure),
     "state": (state.NAME, state.measure),
+    "tracing": (tracing_cost.NAME, tracing_cost.measure),
 }
 
 

@@ -21,6 +21,7 @@ from typing import Final
 import httpx
 import orjson
 import structlog
+from opentelemetry.trace import SpanKind
 
 from consumer.aep.backoff import RETRY_AFTER_CAP_S
 from consumer.aep.envelope import EnvelopeBuilder
@@ -41,6 +42,7 @@ from consumer.aep.protocol import (
 from consumer.aep.refusals import answer_summary, refusal_detail
 from consumer.aep.tls import aep_ssl_context, certificate_failure, untrusted_certificate
 from consumer.config.settings import DeliverySettings, variable
+from consumer.observability import tracing
 
 __all__ = [
     "HttpInletSender",
@@ -165,6 +167,7 @@ class HttpInletSender:
         if flow_id is not None:
             headers["x-adobe-flow-id"] = flow_id
         self._headers: Final = headers
+        self._span_attributes: Final = tracing.http_client_attributes("POST", self._url)
         # Batches whose 207 could not be matched to their records once (retried once, then bug).
         self._mismatched: OrderedDict[Hashable, None] = OrderedDict()
 
@@ -203,12 +206,7 @@ class HttpInletSender:
             except ImsUnavailable as exc:
                 return RetryRequest(exc.reason, exc.status, None)
             try:
-                response = await self._client.post(
-                    self._url,
-                    content=body,
-                    headers={**self._headers, "Authorization": f"Bearer {token}"},
-                    timeout=self._timeout_s,
-                )
+                response = await self._post(body, token, tracing.RESEND_COUNT.get() + refreshed)
             except httpx.TimeoutException:
                 return RetryRequest("timeout", None, None)
             except httpx.UnsupportedProtocol:
@@ -233,6 +231,27 @@ class HttpInletSender:
             _log.warning("aep_inlet_auth_refused_refreshing_token", status=status)
             self._tokens.invalidate(token)
             refreshed = True
+
+    async def _post(self, body: bytes, token: str, resend_count: int) -> httpx.Response:
+        """One HTTP attempt, as one client span (`http.request.resend_count` from the 2nd on)."""
+        attributes = self._span_attributes
+        if resend_count:
+            attributes = {**attributes, "http.request.resend_count": resend_count}
+        with tracing.TRACER.start_as_current_span(
+            "POST", kind=SpanKind.CLIENT, attributes=attributes, record_exception=False
+        ) as span:
+            try:
+                response = await self._client.post(
+                    self._url,
+                    content=body,
+                    headers={**self._headers, "Authorization": f"Bearer {token}"},
+                    timeout=self._timeout_s,
+                )
+            except (httpx.TransportError, TimeoutError) as exc:
+                tracing.record_error(span, exc)
+                raise
+            tracing.record_status(span, response.status_code)
+            return response
 
     def _classify(self, records: Sequence[OutgoingRecord], response: httpx.Response) -> SendResult:
         status = response.status_code
