@@ -44,7 +44,10 @@ deploy-tools: $(STAMP)
 trace-tools: $(STAMP)
 	$(PY) devenv/jaeger_tool.py fetch
 
-test: $(STAMP) kafka-jars deploy-tools trace-tools
+# The tools are fetched side by side: on a fresh machine the Go builds and the Maven downloads
+# overlap instead of adding up.
+test: $(STAMP)
+	$(MAKE) --no-print-directory -j 3 kafka-jars deploy-tools trace-tools
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The fuzz tests alone, with the "fuzz" Hypothesis profile (tests/conftest.py): many more examples.
