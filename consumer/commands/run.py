@@ -2,7 +2,8 @@
 
 Exit codes: 0 clean stop (SIGTERM, SIGINT, `--exit-when-idle`); 1 unexpected error; 2 invalid
 configuration (also a missing topic, a Kafka login or broker certificate refused at start, or a
-state topic that is missing, not compacted or with another partition count than the source); 3 AEP
+state topic that is missing, not compacted or with another partition count than the source, a
+replay topic that is missing or with another partition count); 3 AEP
 configuration fault (also an AEP certificate that does not verify); 4 dead-letter guard tripped.
 """
 
@@ -49,9 +50,14 @@ from consumer.kafka.connection import (
 )
 from consumer.kafka.dead_letters import DeadLetterProducer
 from consumer.kafka.partition_state import KafkaPartitionState
-from consumer.kafka.properties import admin_config, consumer_config, dead_letter_producer_config
+from consumer.kafka.properties import (
+    admin_config,
+    consumer_config,
+    dead_letter_producer_config,
+    replay_consumer_config,
+)
 from consumer.kafka.restore import ChangelogRestorer, restore_consumer_config
-from consumer.kafka.source import KafkaCommitter, KafkaSource
+from consumer.kafka.source import KafkaCommitter, KafkaSource, ReplayFeed, TopicCommitters
 from consumer.observability.metrics import Metrics
 from consumer.pipeline.compose import Pipeline, PipelineLimits
 from consumer.pipeline.errors import StopConsumer
@@ -59,6 +65,7 @@ from consumer.pipeline.guard import DeadLetterGuard
 from consumer.pipeline.state.store import StateStores
 from consumer.provisioning.startup import (
     StartupError,
+    check_replay_topic,
     check_state_topic,
     check_topics,
     resolve_aep_target,
@@ -153,6 +160,7 @@ def run_consumer(
     try:
         check_topics(ExplainingMetadata(consumer, problems), kafka, METADATA_TIMEOUT_S)
         check_state_topic(_admin(kafka), kafka, METADATA_TIMEOUT_S)
+        check_replay_topic(_admin(kafka), kafka, METADATA_TIMEOUT_S)
         producer = Producer(dead_letter_producer_config(kafka))
     except KafkaConnectError as exc:
         consumer.close()
@@ -226,6 +234,17 @@ def run_consumer(
                 )
             )
         )
+        # The replay topic's reader (docs/DESIGN.md §12): assigned by the source, never
+        # subscribed; its positions are committed under `{group_id}.replay`.
+        replay_consumer = Consumer({**replay_consumer_config(kafka), "error_cb": problems})
+        committer = TopicCommitters(
+            {
+                kafka.topic: KafkaCommitter(consumer, instruments, auto_commit, guard.cap),
+                kafka.replay_topic: KafkaCommitter(
+                    replay_consumer, instruments, auto_commit, guard.cap
+                ),
+            }
+        )
         pipeline = Pipeline(
             decoder=decoder,
             mapper=mapper,
@@ -235,7 +254,7 @@ def run_consumer(
             dead_letters=lambda accounted: DeadLetterProducer(
                 producer, kafka.dlq_topic, accounted, instruments, guard=guard
             ),
-            committer=(committer := KafkaCommitter(consumer, instruments, auto_commit, guard.cap)),
+            committer=committer,
             limits=pipeline_limits,
             metrics=instruments,
             ready_at=target.ready_at,
@@ -244,6 +263,7 @@ def run_consumer(
             marks=lambda accounted: ChangelogWriter(
                 producer, kafka.state_topic, stores, accounted, instruments
             ),
+            replay_topic=kafka.replay_topic,
         )
         source = KafkaSource(
             consumer,
@@ -252,6 +272,7 @@ def run_consumer(
             committer=committer,
             metrics=instruments,
             revoke_timeout_s=delivery.revoke_timeout_s,
+            replay=ReplayFeed(replay_consumer, kafka.replay_topic),
         )
         return _consume(source, exit_when_idle, stop or threading.Event())
     finally:

@@ -30,9 +30,15 @@ STATE_RESTORE_RECORDS: Final = "profile_sync.state.restore.records"
 STATE_RESTORE_DURATION: Final = "profile_sync.state.restore.duration"
 STATE_STORE_KEYS: Final = "profile_sync.state.store.keys"
 STATE_MARK_WRITES: Final = "profile_sync.state.mark.writes"
+# Records read from the replay topic (docs/DESIGN.md §12): polled, and how each ended (outcome:
+# sent, superseded, stale, dead_lettered). Also counted by the records.* metrics above.
+REPLAY_RECORDS_IN: Final = "profile_sync.replay.records.in"
+REPLAY_RECORDS: Final = "profile_sync.replay.records"
 
 # Attribute keys.
 ATTR_ERROR_CLASS: Final = "error.class"
 ATTR_STAGE: Final = "stage"
 ATTR_KIND: Final = "kind"  # rebalances: assigned, revoked, lost
 ATTR_PARTITION: Final = "partition"  # state stores: the source partition
+ATTR_OUTCOME: Final = "outcome"  # replayed records: sent, superseded, stale, dead_lettered
+REPLAY_OUTCOMES: Final = ("sent", "superseded", "stale", "dead_lettered")

@@ -1,10 +1,10 @@
 """Checks `run` makes before it consumes anything.
 
-Kafka: both topics exist, and the state topic is compacted with the source topic's partition
-count (exit 2 naming the variable). AEP (`resolve_aep_target`): unset ids
-are looked up by the configured names, then one read of the schema checks that it has exactly
-the field groups the mapper emits; any AEP-side problem refuses to start with exit 3 ("AEP
-configuration fault", docs/DESIGN.md §3).
+Kafka: both topics exist, the state topic is compacted with the source topic's partition count,
+and the replay topic has that count too (exit 2 naming the variable). AEP
+(`resolve_aep_target`): unset ids are looked up by the configured names, then one read of the
+schema checks that it has exactly the field groups the mapper emits; any AEP-side problem
+refuses to start with exit 3 ("AEP configuration fault", docs/DESIGN.md §3).
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from consumer.provisioning.topics import (
     TopicAdmin,
     TopicsUnavailable,
     describe,
+    replay_topic_problem,
     state_topic_problem,
 )
 from schemas.xdm import field_group_ids
@@ -85,6 +86,18 @@ def check_state_topic(admin: TopicAdmin, settings: KafkaSettings, timeout_s: flo
     except TopicsUnavailable as exc:
         raise StartupError(str(exc), exit_codes.ERROR) from None
     problem = state_topic_problem(settings, found[settings.state_topic], found[settings.topic])
+    if problem is not None:
+        raise StartupError(problem, exit_codes.USAGE)
+
+
+def check_replay_topic(admin: TopicAdmin, settings: KafkaSettings, timeout_s: float) -> None:
+    """The replay topic exists with the source topic's partition count (docs/DESIGN.md §12);
+    exit 2 naming it otherwise, 1 when the cluster does not answer."""
+    try:
+        found = describe(admin, [settings.topic, settings.replay_topic], timeout_s)
+    except TopicsUnavailable as exc:
+        raise StartupError(str(exc), exit_codes.ERROR) from None
+    problem = replay_topic_problem(settings, found[settings.replay_topic], found[settings.topic])
     if problem is not None:
         raise StartupError(problem, exit_codes.USAGE)
 
