@@ -443,9 +443,11 @@ class KafkaSource:
                 pipeline.wait(0.01)
             self._committer.commit_sync(pipeline.positions(owned))
         pipeline.forget(partitions)
+        replay_topic = None if self._replay is None else self._replay.topic
         _log.info(
             "partitions_released" if commit else "partitions_lost",
-            partitions=[p for _, p in partitions],
+            partitions=[p for t, p in partitions if t != replay_topic],
+            replay_partitions=[p for t, p in partitions if t == replay_topic],
             dropped=dropped,
         )
 
