@@ -16,9 +16,9 @@ The replay topic (docs/DESIGN.md §12) is read by a second consumer that joins n
 assigned replay partition p exactly while the group gives this process source partition p, and
 commits under the group `{group_id}.replay`. The same thread polls both, into the same pipeline
 and the same room. The handoff on revoke: stop feeding source p and replay p, wait (bounded) for
-their records in flight, commit both, unassign replay p, release p's store, and only then let
-the group's revoke of source p complete; the next owner is given source p (and so assigns
-replay p) only after that.
+their records in flight, commit both, close p's store, unassign replay p, and only then let the
+group's revoke of source p complete; the next owner is given source p (and so assigns replay p)
+only after that.
 """
 
 from __future__ import annotations
