@@ -132,7 +132,9 @@ def main() -> None:
         )
         try:
             kafka_local.create_topics(
-                broker.bootstrap, {TOPIC: args.partitions, DLQ: args.partitions}
+                broker.bootstrap,
+                # The replay topic `run` reads beside the source (`{topic}.replay`).
+                {TOPIC: args.partitions, DLQ: args.partitions, f"{TOPIC}.replay": args.partitions},
             )
             # The stale-update guard's changelog, as `profile-sync init` creates it.
             kafka_local.create_topics(

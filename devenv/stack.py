@@ -182,10 +182,14 @@ class LocalStack:
     def create_topics(
         self, topic: str, dlq_topic: str, partitions: int, group_id: str | None = None
     ) -> None:
-        """A source topic and its dead-letter topic; with `group_id`, that group's compacted
-        state topic too (`{group_id}.state`, the default `PROFILE_SYNC_STATE_TOPIC`), as
-        `profile-sync init` creates it."""
-        kafka_local.create_topics(self.bootstrap, {topic: partitions, dlq_topic: partitions})
+        """A source topic, its dead-letter topic and its replay topic (`{topic}.replay`, the
+        default `PROFILE_SYNC_REPLAY_TOPIC`); with `group_id`, that group's compacted state
+        topic too (`{group_id}.state`, the default `PROFILE_SYNC_STATE_TOPIC`), as
+        `profile-sync init` creates them."""
+        kafka_local.create_topics(
+            self.bootstrap,
+            {topic: partitions, dlq_topic: partitions, f"{topic}.replay": partitions},
+        )
         if group_id is not None:
             kafka_local.create_topics(
                 self.bootstrap, {f"{group_id}.state": partitions}, {"cleanup.policy": "compact"}

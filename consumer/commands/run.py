@@ -2,7 +2,8 @@
 
 Exit codes: 0 clean stop (SIGTERM, SIGINT, `--exit-when-idle`); 1 unexpected error; 2 invalid
 configuration (also a missing topic, a Kafka login or broker certificate refused at start, or a
-state topic that is missing, not compacted or with another partition count than the source); 3 AEP
+state topic that is missing, not compacted or with another partition count than the source, a
+replay topic that is missing or with another partition count); 3 AEP
 configuration fault (also an AEP certificate that does not verify); 4 dead-letter guard tripped.
 """
 
@@ -51,9 +52,14 @@ from consumer.kafka.connection import (
 from consumer.kafka.dead_letters import DeadLetterProducer
 from consumer.kafka.lag import STATISTICS_INTERVAL_MS, LagMonitor
 from consumer.kafka.partition_state import KafkaPartitionState
-from consumer.kafka.properties import admin_config, consumer_config, dead_letter_producer_config
+from consumer.kafka.properties import (
+    admin_config,
+    consumer_config,
+    dead_letter_producer_config,
+    replay_consumer_config,
+)
 from consumer.kafka.restore import ChangelogRestorer, restore_consumer_config
-from consumer.kafka.source import KafkaCommitter, KafkaSource
+from consumer.kafka.source import KafkaCommitter, KafkaSource, ReplayFeed, TopicCommitters
 from consumer.observability.health import Health, HealthServer, prometheus_text
 from consumer.observability.metrics import Metrics
 from consumer.pipeline.compose import Pipeline, PipelineLimits
@@ -62,6 +68,7 @@ from consumer.pipeline.guard import DeadLetterGuard
 from consumer.pipeline.state.store import StateStores
 from consumer.provisioning.startup import (
     StartupError,
+    check_replay_topic,
     check_state_topic,
     check_topics,
     dead_letter_topic_limit,
@@ -203,6 +210,7 @@ def _run(
         check_topics(ExplainingMetadata(consumer, problems), kafka, METADATA_TIMEOUT_S)
         admin = _admin(kafka)
         check_state_topic(admin, kafka, METADATA_TIMEOUT_S)
+        check_replay_topic(admin, kafka, METADATA_TIMEOUT_S)
         dead_letter_limit = dead_letter_topic_limit(admin, kafka, METADATA_TIMEOUT_S)
         producer = Producer(dead_letter_producer_config(kafka, dead_letter_limit))
     except KafkaConnectError as exc:
@@ -277,6 +285,17 @@ def _run(
                 )
             )
         )
+        # The replay topic's reader (docs/DESIGN.md §12): assigned by the source, never
+        # subscribed; its positions are committed under `{group_id}.replay`.
+        replay_consumer = Consumer({**replay_consumer_config(kafka), "error_cb": problems})
+        committer = TopicCommitters(
+            {
+                kafka.topic: KafkaCommitter(consumer, instruments, auto_commit, guard.cap),
+                kafka.replay_topic: KafkaCommitter(
+                    replay_consumer, instruments, auto_commit, guard.cap
+                ),
+            }
+        )
         pipeline = Pipeline(
             decoder=decoder,
             mapper=mapper,
@@ -286,7 +305,7 @@ def _run(
             dead_letters=lambda accounted: DeadLetterProducer(
                 producer, kafka.dlq_topic, accounted, instruments, guard=guard
             ),
-            committer=(committer := KafkaCommitter(consumer, instruments, auto_commit, guard.cap)),
+            committer=committer,
             limits=pipeline_limits,
             metrics=instruments,
             ready_at=target.ready_at,
@@ -295,6 +314,7 @@ def _run(
             marks=lambda accounted: ChangelogWriter(
                 producer, kafka.state_topic, stores, accounted, instruments
             ),
+            replay_topic=kafka.replay_topic,
         )
         lag.attach(pipeline.owned, pipeline.oldest_unaccounted)
         instruments.observe_lag(lag.lag, lag.oldest_age)
@@ -311,6 +331,7 @@ def _run(
             metrics=instruments,
             revoke_timeout_s=delivery.revoke_timeout_s,
             on_tick=on_tick,
+            replay=ReplayFeed(replay_consumer, kafka.replay_topic),
         )
         # Ready once in the group: the member id is known from the group's join answer on.
         health.checks_passed(lambda: bool(consumer.memberid()))

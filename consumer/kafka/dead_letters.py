@@ -33,6 +33,7 @@ from consumer.pipeline.errors import DeadLetter, DeadLetterWriteFailed
 from consumer.pipeline.guard import DeadLetterGuard
 from consumer.pipeline.record import Header, SourceRecord
 from consumer.pipeline.step import Step
+from schemas import replay_headers
 
 _log = structlog.get_logger(__name__)
 
@@ -91,18 +92,27 @@ def dead_letter_headers(
     """All headers of the dead-letter copy of `record`, original ones first, in order.
     `value_omitted`: the size of the value the copy goes without (too large to write)."""
     headers: list[Header] = list(record.headers or ())
+    # A replayed or redriven record names its original source record (docs/DESIGN.md §12), so
+    # that a redrive of this dead letter finds it again.
+    topic, partition, offset = record.source_coordinates
     ours: list[tuple[str, str]] = [
-        (H_TOPIC, record.topic),
-        (H_PARTITION, str(record.partition)),
-        (H_OFFSET, str(record.offset)),
+        (H_TOPIC, topic),
+        (H_PARTITION, str(partition)),
+        (H_OFFSET, str(offset)),
         (H_EXCEPTION_CLASS, f"profile_sync.{reason.stage.capitalize()}Error"),
         (H_EXCEPTION_MESSAGE, _scrubbed(reason.message)),
         (H_STAGE, reason.stage),
         (H_CLASS, reason.error_class),
         (H_DETAIL, orjson.dumps(_scrub_detail(reason.detail)).decode()),
-        (H_ATTEMPTS, str(record.attempts)),
+        (H_ATTEMPTS, str(_attempts(record))),
         (H_FAILED_AT, format_time(failed_at)),
     ]
+    replay = record.replay
+    if replay is not None:
+        if replay.replay_id is not None:
+            ours.append((replay_headers.REPLAY_ID, replay.replay_id))
+        if replay.redrive_id is not None:
+            ours.append((replay_headers.REDRIVE_ID, replay.redrive_id))
     if record.event_type is not None:
         ours.append((H_EVENT_TYPE, record.event_type))
     if record.customer_id is not None:
@@ -115,6 +125,16 @@ def dead_letter_headers(
         ours.append((H_VALUE_OMITTED, str(value_omitted)))
     headers.extend((name, value.encode()) for name, value in ours)
     return headers
+
+
+def _attempts(record: SourceRecord) -> int:
+    """Delivery attempts so far. A redriven record that fails again has one more than its dead
+    letter had, even when it failed before being sent (so `dlq stats` shows what a redrive
+    fixed); attempts made this time beyond the first add up."""
+    before = None if record.replay is None else record.replay.attempts
+    if before is None:
+        return record.attempts
+    return before + max(1, record.attempts)
 
 
 class Producer(Protocol):
@@ -278,6 +298,8 @@ class DeadLetterProducer:
         if self._failure is not None:
             return  # stopping: nothing past the failed write may be accounted for
         self._metrics.dead_letter(reason.error_class, reason.stage)
+        if record.replay is not None:
+            self._metrics.replayed("dead_lettered")
         self._accounted.submit(record)
 
     def _fail(self, record: SourceRecord, error: Any, how: str) -> None:

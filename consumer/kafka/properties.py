@@ -19,6 +19,16 @@ def consumer_config(settings: KafkaSettings) -> dict[str, str]:
     }
 
 
+def replay_consumer_config(settings: KafkaSettings) -> dict[str, str]:
+    """`run`'s reader of the replay topic: the consumer's properties, its own group
+    `{group_id}.replay` for commits only (it is assigned partitions, never subscribes), and no
+    static membership (that belongs to the service's group member)."""
+    config = consumer_config(settings)
+    config.pop("group.instance.id", None)
+    config["group.id"] = f"{settings.group_id}.replay"
+    return config
+
+
 # librdkafka's default `message.max.bytes`.
 _MESSAGE_MAX_BYTES = 1_000_000
 

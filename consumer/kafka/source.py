@@ -11,19 +11,30 @@ backpressure figure (`room`), and the partition calls of a rebalance.
 A partition is paused exactly while the sender backs off for it, and every partition while the
 pipeline has no room or refuses a record; this is reconciled on every loop turn and on every
 assignment. Polls never take more records than the pipeline has room for.
+
+The replay topic (docs/DESIGN.md §12) is read by a second consumer that joins no group: it is
+assigned replay partition p exactly while the group gives this process source partition p, and
+commits under the group `{group_id}.replay`. The same thread polls both, into the same pipeline
+and the same room. The handoff on revoke: stop feeding source p and replay p, wait (bounded) for
+their records in flight, commit both, close p's store, unassign replay p, and only then let the
+group's revoke of source p complete; the next owner is given source p (and so assigns replay p)
+only after that.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Final
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final, Protocol
 
 import structlog
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
+from consumer.kafka.replayed import read_provenance
 from consumer.observability.metric_names import ATTR_KIND
 from consumer.observability.metrics import Metrics
 from consumer.pipeline.compose import PipelineInterface
@@ -98,6 +109,48 @@ class KafkaCommitter:
         return True
 
 
+class SourceCommitter(Protocol):
+    def store(self, positions: dict[TopicPartitionKey, int]) -> bool: ...
+    def commit_sync(self, positions: dict[TopicPartitionKey, int]) -> bool: ...
+
+
+class TopicCommitters:
+    """Each topic's positions stored and committed by the consumer that reads it: the source's
+    under the service's group, the replay topic's under `{group_id}.replay`."""
+
+    def __init__(self, committers: Mapping[str, SourceCommitter]) -> None:
+        self._committers = dict(committers)
+
+    def store(self, positions: dict[TopicPartitionKey, int]) -> bool:
+        done = True
+        for topic, part in _by_topic(positions).items():
+            done = self._committers[topic].store(part) and done
+        return done
+
+    def commit_sync(self, positions: dict[TopicPartitionKey, int]) -> bool:
+        done = True
+        for topic, part in _by_topic(positions).items():
+            done = self._committers[topic].commit_sync(part) and done
+        return done
+
+
+def _by_topic(
+    positions: dict[TopicPartitionKey, int],
+) -> dict[str, dict[TopicPartitionKey, int]]:
+    split: dict[str, dict[TopicPartitionKey, int]] = {}
+    for tp, position in positions.items():
+        split.setdefault(tp[0], {})[tp] = position
+    return split
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayFeed:
+    """The replay topic and the consumer (no group membership: assign only) that reads it."""
+
+    consumer: Consumer
+    topic: str
+
+
 def _topic_partitions(positions: dict[TopicPartitionKey, int]) -> list[TopicPartition]:
     return [TopicPartition(t, p, o) for (t, p), o in positions.items()]
 
@@ -113,14 +166,18 @@ class KafkaSource:
         topic: str,
         pipeline: PipelineInterface,
         *,
-        committer: KafkaCommitter,
+        committer: SourceCommitter,
         metrics: Metrics,
         revoke_timeout_s: float,
         clock: Callable[[], float] = time.monotonic,
         on_tick: Callable[[float], None] | None = None,
+        replay: ReplayFeed | None = None,
     ) -> None:
         self._consumer = consumer
         self._topic = topic
+        self._replay = replay
+        # Replay partitions assigned (mirroring the source partitions the group gave us).
+        self._replaying: set[int] = set()
         self._pipeline = pipeline
         self._committer = committer
         self._metrics = metrics
@@ -173,17 +230,28 @@ class KafkaSource:
         self._reconcile_pause()
         # Full: every partition is paused (above); 1 because consume() needs a positive count.
         room = max(1, min(MAX_POLL_RECORDS, self._room))
-        messages = self._consumer.consume(room, BUSY_POLL_S if held else IDLE_POLL_S)
+        replayed: list[Any] = []
+        if self._replay is not None and self._replaying:
+            # At most half the room, so that a long replay never starves live records; without
+            # waiting: the source's poll below is the one that waits.
+            replayed = self._replay.consumer.consume(max(1, room // 2), 0)
+            if replayed:
+                self._take(replayed)
+        messages = self._consumer.consume(
+            max(1, room - len(replayed)), BUSY_POLL_S if held or replayed else IDLE_POLL_S
+        )
         if self._fatal is not None:
             raise self._fatal
         if messages:
             self._take(messages)
-        return len(messages)
+        return len(messages) + len(replayed)
 
     def _take(self, messages: list[Any]) -> None:
         now = self._clock()
         taken = 0
+        replayed = 0
         pipeline = self._pipeline
+        replay_topic = None if self._replay is None else self._replay.topic
         for msg in messages:
             error = msg.error()
             if error is not None:
@@ -207,6 +275,9 @@ class KafkaSource:
                 timestamp if kind else None,
                 now,
             )
+            if topic == replay_topic:
+                record.replay, record.headers = read_provenance(record.headers)
+                replayed += 1
             taken += 1
             if self._carry:
                 self._carry.append(record)
@@ -218,6 +289,8 @@ class KafkaSource:
                 self._offer_again_at = now + CARRY_RETRY_S
         self.polled += taken
         self._metrics.records_in.add(taken)
+        if replayed:
+            self._metrics.replay_in.add(replayed)
 
     def _wanted_paused(self) -> set[TopicPartitionKey]:
         """All partitions while records are offered again (the pipeline is full); otherwise
@@ -237,12 +310,33 @@ class KafkaSource:
         pause = want - self._paused
         resume = self._paused - want
         if pause:
-            self._consumer.pause(_partitions(pause))
+            self._each_consumer(pause, lambda c, ps: c.pause(ps))
         if resume:
-            self._consumer.resume(_partitions(resume))
+            self._each_consumer(resume, lambda c, ps: c.resume(ps))
         self._metrics.partitions_paused.add(len(pause) - len(resume))
         _log.debug("partitions_paused", paused=sorted(p for _, p in want))
         self._paused = want
+
+    def _each_consumer(
+        self,
+        tps: Iterable[TopicPartitionKey],
+        action: Callable[[Consumer, list[TopicPartition]], None],
+    ) -> None:
+        """`action` on the consumer that reads each partition (the source's or the replay's)."""
+        replay = self._replay
+        source = [tp for tp in tps if replay is None or tp[0] != replay.topic]
+        if source:
+            action(self._consumer, _partitions(source))
+        if replay is not None:
+            mirrored = [tp for tp in tps if tp[0] == replay.topic]
+            if mirrored:
+                action(replay.consumer, _partitions(mirrored))
+
+    def _mirrored(self, partitions: Sequence[TopicPartition]) -> list[TopicPartition]:
+        """The replay partitions of these source partitions (none without a replay topic)."""
+        if self._replay is None:
+            return []
+        return [TopicPartition(self._replay.topic, p.partition) for p in partitions]
 
     def _idle_for(self, polled: int) -> float:
         busy = polled or self._carry or not self._pipeline.owned() or self._pipeline.busy()
@@ -256,16 +350,25 @@ class KafkaSource:
 
     # -- rebalance ------------------------------------------------------------------------
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        mirrored = self._mirrored(partitions)
         tps = [(p.topic, p.partition) for p in partitions]
-        self._pipeline.assign(tps)
+        replay_tps = [(p.topic, p.partition) for p in mirrored]
+        self._pipeline.assign(tps + replay_tps)
         consumer.incremental_assign(partitions)
+        _reading(tps, True)
+        if self._replay is not None and mirrored:
+            # After the source partition: ours now, so no other member reads its replay.
+            # Without an offset: from the `{group_id}.replay` group's commit, else the earliest.
+            self._replay.consumer.incremental_assign(mirrored)
+            self._replaying.update(p.partition for p in mirrored)
+            _reading(replay_tps, True)
         self._metrics.rebalances.add(1, {ATTR_KIND: "assigned"})
         # Reconciled on every assignment: a newcomer starts paused exactly when it should be,
         # whatever pause state the client kept for it from an earlier assignment.
-        newcomers = set(tps)
+        newcomers = set(tps) | set(replay_tps)
         unpaused = newcomers - self._wanted_paused()
         if unpaused:
-            consumer.resume(_partitions(unpaused))
+            self._each_consumer(unpaused, lambda c, ps: c.resume(ps))
         stale = self._paused & newcomers
         if stale:
             self._metrics.partitions_paused.add(-len(stale))
@@ -275,15 +378,33 @@ class KafkaSource:
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         self._metrics.rebalances.add(1, {ATTR_KIND: "revoked"})
-        self._guarded(lambda: self.release([(p.topic, p.partition) for p in partitions], True))
-        consumer.incremental_unassign(partitions)
-        self._forget_paused(partitions)
+        self._give_up(consumer, partitions, True)
 
     def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         self._metrics.rebalances.add(1, {ATTR_KIND: "lost"})
-        self._guarded(lambda: self.release([(p.topic, p.partition) for p in partitions], False))
+        self._give_up(consumer, partitions, False)
+
+    def _give_up(self, consumer: Consumer, partitions: list[TopicPartition], commit: bool) -> None:
+        """The handoff: source and replay partitions released together (settled and committed
+        when revoked), the replay partitions unassigned, and only then the source ones; the
+        group hands the source partitions on once this callback returns."""
+        mirrored = self._mirrored(partitions)
+        tps = [(p.topic, p.partition) for p in partitions + mirrored]
+        self._guarded(lambda: self.release(tps, commit))
+        self._unassign_replay(mirrored)
         consumer.incremental_unassign(partitions)
-        self._forget_paused(partitions)
+        _reading([(p.topic, p.partition) for p in partitions], False)
+        self._forget_paused(partitions + mirrored)
+
+    def _unassign_replay(self, mirrored: list[TopicPartition]) -> None:
+        # Only those still assigned: after `shutdown` closed the replay consumer, the group's
+        # final revoke (in the source consumer's close) finds none.
+        mirrored = [p for p in mirrored if p.partition in self._replaying]
+        if self._replay is None or not mirrored:
+            return
+        self._replay.consumer.incremental_unassign(mirrored)
+        self._replaying.difference_update(p.partition for p in mirrored)
+        _reading([(p.topic, p.partition) for p in mirrored], False)
 
     def _forget_paused(self, partitions: list[TopicPartition]) -> None:
         gone = self._paused & {(p.topic, p.partition) for p in partitions}
@@ -327,15 +448,44 @@ class KafkaSource:
                 pipeline.wait(0.01)
             self._committer.commit_sync(pipeline.positions(owned))
         pipeline.forget(partitions)
+        replay_topic = None if self._replay is None else self._replay.topic
         _log.info(
             "partitions_released" if commit else "partitions_lost",
-            partitions=[p for _, p in partitions],
+            partitions=[p for t, p in partitions if t != replay_topic],
+            replay_partitions=[p for t, p in partitions if t == replay_topic],
             dropped=dropped,
         )
 
     def shutdown(self) -> None:
-        """SIGTERM and clean stops: a revoke of every partition, then leave the group."""
+        """SIGTERM and clean stops: a revoke of every partition, then leave the group (the
+        replay consumer is closed first: it reads only what the group gave us)."""
+        owned = self._pipeline.owned()
         try:
-            self.release(self._pipeline.owned(), True)
+            self.release(owned, True)
         finally:
-            self._consumer.close()
+            try:
+                if self._replay is not None:
+                    self._replay.consumer.close()
+                    self._replaying.clear()
+                    _reading([tp for tp in owned if tp[0] == self._replay.topic], False)
+            finally:
+                self._consumer.close()
+                _reading([tp for tp in owned if tp[0] == self._topic], False)
+
+
+def _reading(tps: Iterable[TopicPartitionKey], started: bool) -> None:
+    """Debug lines with wall-clock times: when this process began and stopped reading which
+    partitions of which topic (what a test of several members reads to check that no partition
+    is read by two at once)."""
+    if not _log.is_enabled_for(logging.DEBUG):
+        return
+    by_topic: dict[str, list[int]] = {}
+    for t, p in tps:
+        by_topic.setdefault(t, []).append(p)
+    for t, ps in by_topic.items():
+        _log.debug(
+            "reading_started" if started else "reading_stopped",
+            topic=t,
+            partitions=sorted(ps),
+            at=time.time(),
+        )

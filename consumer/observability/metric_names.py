@@ -34,6 +34,10 @@ STATE_MARK_WRITES: Final = "profile_sync.state.mark.writes"
 # the age of the oldest record polled and not yet accounted for ("stuck").
 CONSUMER_LAG: Final = "profile_sync.consumer.lag"
 OLDEST_UNACCOUNTED_AGE: Final = "profile_sync.records.oldest_unaccounted.age"
+# Records read from the replay topic (docs/DESIGN.md §12): polled, and how each ended (outcome:
+# sent, superseded, stale, dead_lettered). Also counted by the records.* metrics above.
+REPLAY_RECORDS_IN: Final = "profile_sync.replay.records.in"
+REPLAY_RECORDS: Final = "profile_sync.replay.records"
 
 # Attribute keys.
 ATTR_ERROR_CLASS: Final = "error.class"
@@ -41,3 +45,5 @@ ATTR_STAGE: Final = "stage"
 ATTR_KIND: Final = "kind"  # rebalances: assigned, revoked, lost
 ATTR_PARTITION: Final = "partition"  # state stores and lag: the source partition
 ATTR_TOPIC: Final = "topic"  # lag: the source topic
+ATTR_OUTCOME: Final = "outcome"  # replayed records: sent, superseded, stale, dead_lettered
+REPLAY_OUTCOMES: Final = ("sent", "superseded", "stale", "dead_lettered")

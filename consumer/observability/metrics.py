@@ -112,6 +112,18 @@ class Metrics:
             description="Customers with a mark in a partition's store (RocksDB's estimate)",
         )
 
+        self.replay_in = meter.create_counter(
+            names.REPLAY_RECORDS_IN,
+            unit="{record}",
+            description="Records polled from the replay topic",
+        )
+        self.replay_outcomes = meter.create_counter(
+            names.REPLAY_RECORDS,
+            unit="{record}",
+            description="Records of the replay topic accounted for, by outcome "
+            "(sent, superseded, stale, dead_lettered)",
+        )
+
     def observe_lag(self, lag: PartitionFigures, oldest_age: PartitionFigures) -> None:
         """The lag gauges, read when the metrics are collected (never on the poll thread)."""
         self._meter.create_observable_gauge(
@@ -126,6 +138,9 @@ class Metrics:
             unit="s",
             description="Age of the oldest polled record not yet accounted for, per partition",
         )
+
+    def replayed(self, outcome: str, count: int = 1) -> None:
+        self.replay_outcomes.add(count, {names.ATTR_OUTCOME: outcome})
 
     def dead_letter(self, error_class: str, stage: str) -> None:
         self.dead_lettered.add(1, {names.ATTR_ERROR_CLASS: error_class, names.ATTR_STAGE: stage})

@@ -6,6 +6,9 @@ with the commit step accounting for every record and the dead-letter sink beside
         SendStep --superseded--> CommitStep;  StaleGuardStep --stale--> CommitStep
     each step --refused--> dead-letter sink --write acknowledged--> CommitStep
 
+Records of the replay topic (docs/DESIGN.md §12) go through the same steps, lanes and store as
+the source partition of the same number; they are tracked and committed under their own topic.
+
 With `state` (the stale-update guard, docs/DESIGN.md §11) a partition's records wait, paused,
 until its store is restored: the partition is reported as backing off meanwhile. Without it
 (unit tests of the other steps) the lanes remember recently accepted keys in memory instead.
@@ -128,10 +131,14 @@ class Pipeline:
         guard: DeadLetterGuard | None = None,
         state: PartitionState | None = None,
         marks: MarkSinkFactory | None = None,
+        replay_topic: str | None = None,
     ) -> None:
         if (state is None) != (marks is None):
             raise ValueError("the stale-update guard needs both its state and its mark writer")
         self._max_buffered = limits.max_buffered
+        # Replay partition p shares source partition p's store (its customers are the same):
+        # only source partitions open and release stores.
+        self._replay_topic = replay_topic
         self._tracker = tracker = OffsetTracker()
         self._commit = commit = CommitStep(tracker, committer)
         self._dead_letters = sink = dead_letters(commit)
@@ -222,7 +229,7 @@ class Pipeline:
             self._tracker.assign(tp)
         self._send.assign(partitions)
         if self._state is not None:
-            self._state.assigned(p for _, p in partitions)
+            self._state.assigned(p for t, p in partitions if t != self._replay_topic)
 
     def revoke(self, partitions: list[TopicPartitionKey]) -> int:
         self._send.revoke(partitions)
@@ -254,7 +261,7 @@ class Pipeline:
             self._tracker.forget(tp)
         if self._state is not None:
             # After the revoke's commit (or at once, when lost): the next owner restores.
-            self._state.released(p for _, p in partitions)
+            self._state.released(p for t, p in partitions if t != self._replay_topic)
 
     # -- end ------------------------------------------------------------------------------
     def join(self, timeout: float) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 from opentelemetry.trace import SpanContext
@@ -16,6 +17,20 @@ DECODED: Final = 1
 MAPPED: Final = 2
 VALIDATED: Final = 3
 Header = tuple[str, bytes | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    """Where a record read from the replay topic really comes from (its provenance headers).
+
+    `source`: the original source coordinates, None when the headers do not name them (a record
+    written there by hand); `attempts`: the delivery attempts of the dead letter a redrive wrote
+    back (None for a plain replay)."""
+
+    source: tuple[str, int, int] | None
+    replay_id: str | None = None
+    redrive_id: str | None = None
+    attempts: int | None = None
 
 
 class SourceRecord:
@@ -40,6 +55,7 @@ class SourceRecord:
         "polled_at",
         "progress",
         "record",
+        "replay",
         "timestamp_ms",
         "topic",
         "trace_context",
@@ -77,6 +93,25 @@ class SourceRecord:
         # The span of the AEP batch that last carried it (tracing on): a dead letter of the
         # record continues that trace.
         self.trace_context: SpanContext | None = None
+        # Set when the record was read from the replay topic.
+        self.replay: Replay | None = None
+
+    @property
+    def source_offset(self) -> int:
+        """The offset in the ordering key: the original source offset of a replayed record
+        (docs/DESIGN.md §12), -1 when its headers do not say (it then never wins a tie)."""
+        replay = self.replay
+        if replay is None:
+            return self.offset
+        return -1 if replay.source is None else replay.source[2]
+
+    @property
+    def source_coordinates(self) -> tuple[str, int, int]:
+        """Where the record was first written: what a dead letter names as its origin."""
+        replay = self.replay
+        if replay is None or replay.source is None:
+            return (self.topic, self.partition, self.offset)
+        return replay.source
 
     @property
     def coordinates(self) -> tuple[str, int, int]:

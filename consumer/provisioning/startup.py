@@ -1,10 +1,10 @@
 """Checks `run` makes before it consumes anything.
 
-Kafka: both topics exist, and the state topic is compacted with the source topic's partition
-count (exit 2 naming the variable). AEP (`resolve_aep_target`): unset ids
-are looked up by the configured names, then one read of the schema checks that it has exactly
-the field groups the mapper emits; any AEP-side problem refuses to start with exit 3 ("AEP
-configuration fault", docs/DESIGN.md §3).
+Kafka: both topics exist, the state topic is compacted with the source topic's partition count,
+and the replay topic has that count too (exit 2 naming the variable). AEP
+(`resolve_aep_target`): unset ids are looked up by the configured names, then one read of the
+schema checks that it has exactly the field groups the mapper emits; any AEP-side problem
+refuses to start with exit 3 ("AEP configuration fault", docs/DESIGN.md §3).
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from consumer.provisioning.topics import (
     TopicsUnavailable,
     describe,
     max_message_bytes,
+    replay_topic_problem,
     state_topic_problem,
 )
 from schemas.xdm import field_group_ids
@@ -96,6 +97,18 @@ def dead_letter_topic_limit(
     """The dead-letter topic's `max.message.bytes` (None when its configuration is unreadable:
     the producer then keeps its own bound)."""
     return max_message_bytes(admin, settings.dlq_topic, timeout_s)
+
+
+def check_replay_topic(admin: TopicAdmin, settings: KafkaSettings, timeout_s: float) -> None:
+    """The replay topic exists with the source topic's partition count (docs/DESIGN.md §12);
+    exit 2 naming it otherwise, 1 when the cluster does not answer."""
+    try:
+        found = describe(admin, [settings.topic, settings.replay_topic], timeout_s)
+    except TopicsUnavailable as exc:
+        raise StartupError(str(exc), exit_codes.ERROR) from None
+    problem = replay_topic_problem(settings, found[settings.replay_topic], found[settings.topic])
+    if problem is not None:
+        raise StartupError(problem, exit_codes.USAGE)
 
 
 @dataclass(frozen=True, slots=True)

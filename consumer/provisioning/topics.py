@@ -129,6 +129,23 @@ def state_topic_problem(
     return None
 
 
+def replay_topic_problem(
+    settings: KafkaSettings, replay: TopicInfo | None, source: TopicInfo | None
+) -> str | None:
+    """Why `run` cannot read the replay topic beside the source (docs/DESIGN.md §12), or None:
+    replay partition p is read with source partition p, so the counts must be equal."""
+    name = settings.replay_topic
+    where = variable("replay_topic")
+    if replay is None:
+        return f"{where}: topic {name!r} does not exist (`profile-sync init` creates it)"
+    if source is not None and replay.partitions != source.partitions:
+        return (
+            f"{where}: topic {name!r} has {replay.partitions} partition(s), the source topic "
+            f"{settings.topic!r} has {source.partitions}; they must be equal"
+        )
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class TopicPlan:
     partitions: int  # the source topic's

@@ -25,8 +25,8 @@ def at(minutes: int) -> datetime:
 class Customers:
     """Clean (not poison) sample customers with a created event and a delete template."""
 
-    def __init__(self, seed: int = 41) -> None:
-        events = list(generate_events(400, seed, 0.0))
+    def __init__(self, seed: int = 41, sample: int = 400) -> None:
+        events = list(generate_events(sample, seed, 0.0))
         self._created = {e.key: e for e in events if e.record_type == "CustomerCreated"}
         self._delete = next(e for e in events if e.record_type == "CustomerDeleted")
 

@@ -69,7 +69,7 @@ def _fill(bootstrap: str, topic: str, per_age: int) -> tuple[int, list[Written]]
 
 @pytest.fixture
 def source(kafka_broker: Broker, make_topics: TopicFactory) -> Iterator[Source]:
-    topics = make_topics(partitions=3, dlq=False)
+    topics = make_topics(partitions=3, dlq=False, replay=False)
     replay_topic = create_topic(kafka_broker.bootstrap, f"{topics.name}.replay", 3)
     now, written = _fill(kafka_broker.bootstrap, topics.name, per_age=30)
     return Source(kafka_broker.bootstrap, topics.name, replay_topic, now, written)
@@ -203,7 +203,7 @@ def test_bad_input_exits_2_with_a_message(source: Source, args: list[str], messa
 def test_a_missing_replay_topic_exits_2_naming_it(
     kafka_broker: Broker, make_topics: TopicFactory
 ) -> None:
-    topics = make_topics(partitions=2, dlq=False)
+    topics = make_topics(partitions=2, dlq=False, replay=False)
     env = {
         "PROFILE_SYNC_KAFKA_BOOTSTRAP_SERVERS": kafka_broker.bootstrap,
         "PROFILE_SYNC_TOPIC": topics.name,
@@ -228,7 +228,7 @@ def test_a_missing_replay_topic_exits_2_naming_it(
 def test_a_replay_killed_mid_copy_completes_when_run_again(
     kafka_broker: Broker, make_topics: TopicFactory
 ) -> None:
-    topics = make_topics(partitions=3, dlq=False)
+    topics = make_topics(partitions=3, dlq=False, replay=False)
     replay_topic = create_topic(kafka_broker.bootstrap, f"{topics.name}.replay", 3)
     _now, written = _fill(kafka_broker.bootstrap, topics.name, per_age=120)
     env = clean_env(

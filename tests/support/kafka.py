@@ -39,12 +39,13 @@ SCRAM_PASSWORD = register_secret(
 @dataclass(frozen=True)
 class Topics:
     """A unique main topic and, when asked for, its dead-letter topic (`<name>.dlq`) and its
-    compacted state (changelog) topic (`<name>.state`)."""
+    compacted state (changelog) topic (`<name>.state`), and its replay topic (`<name>.replay`)."""
 
     name: str
     dlq: str | None
     partitions: int
     state: str | None = None
+    replay: str | None = None
 
 
 class TopicFactory:
@@ -66,6 +67,7 @@ class TopicFactory:
         state: bool = True,
         state_partitions: int | None = None,
         state_config: Mapping[str, str] | None = None,
+        replay: bool = True,
     ) -> Topics:
         name = f"{self.prefix}.{uuid.uuid4().hex[:12]}"
         wanted = {name: partitions}
@@ -82,7 +84,12 @@ class TopicFactory:
                 STATE_TOPIC_CONFIG if state_config is None else state_config,
             )
             self.created.append(state_name)
-        return Topics(name, dlq_name, partitions, state_name)
+        # The replay topic `run` reads beside the source (its default name, `{topic}.replay`).
+        replay_name = f"{name}.replay" if replay else None
+        if replay_name is not None:
+            kafka_local.create_topics(self.bootstrap, {replay_name: partitions})
+            self.created.append(replay_name)
+        return Topics(name, dlq_name, partitions, state_name, replay_name)
 
 
 def _two_free_ports() -> tuple[int, int]:

@@ -33,6 +33,8 @@ class StaleGuardStep(Forwarding):
         assert customer is not None, "the guard runs after map, which sets the customer"
         if is_stale(record.ordering_key, store.get(customer)):
             self._metrics.stale.add(1)
+            if record.replay is not None:
+                self._metrics.replayed("stale")
             self._accounted.submit(record)
             return
         self._next.submit(record)

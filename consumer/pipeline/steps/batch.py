@@ -63,6 +63,8 @@ class BatchStep:
             # An accepted record of this customer is newer: superseded already.
             self._accounted.submit(record)
             self._metrics.superseded.add(1)
+            if record.replay is not None:
+                self._metrics.replayed("superseded")
             return
         if self._lanes.ready_count() >= self._max_records:
             self._cut()

@@ -46,7 +46,7 @@ class MapStep(Forwarding):
             record.record = result.record
             record.operation = "delete" if isinstance(result, Delete) else "create"
             primary, secondary = result.event_order
-            record.ordering_key = (primary, secondary, record.offset)
+            record.ordering_key = (primary, secondary, record.source_offset)
             record.datum = None  # mapped: the buffer keeps only what later steps need
             record.progress = MAPPED
         self._next.submit(record)

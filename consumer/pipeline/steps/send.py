@@ -230,8 +230,12 @@ class SendStep:
                 self._metrics.end_to_end_latency.record(
                     max(now_ms - record.timestamp_ms, 0.0) / 1000
                 )
+            if record.replay is not None:
+                self._metrics.replayed("sent")
             for older in superseded:
                 self._accounted.submit(older)
+                if older.replay is not None:
+                    self._metrics.replayed("superseded")
             if superseded:
                 self._metrics.superseded.add(len(superseded))
             return 1

@@ -40,7 +40,8 @@ def aep(
         if name.startswith("PROFILE_SYNC_"):
             monkeypatch.delenv(name)
     load_config_file(None)
-    topics = make_topics(partitions=3, dlq=False, state=False)
+    # None of the service's own topics: init plans to create them.
+    topics = make_topics(partitions=3, dlq=False, state=False, replay=False)
     handle = Aep(emulator.url, kafka_env(make_topics.bootstrap, topics))
     handle.reset()
     yield handle

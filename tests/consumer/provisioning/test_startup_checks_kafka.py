@@ -1,5 +1,5 @@
-"""`run`'s check of the state topic against the real broker: missing, not compacted or with the
-wrong partition count exits 2 naming the topic and its variable."""
+"""`run`'s checks of the state and replay topics against the real broker: missing, not compacted
+(state) or with the wrong partition count exits 2 naming the topic and its variable."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from confluent_kafka.admin import AdminClient
 
 from consumer.config.settings import KafkaSettings
-from consumer.provisioning.startup import StartupError, check_state_topic
+from consumer.provisioning.startup import StartupError, check_replay_topic, check_state_topic
 from devenv.kafka_local import Broker, create_topics
 from tests.support.kafka import TopicFactory
 
@@ -79,3 +79,39 @@ def test_an_unreachable_cluster_exits_1() -> None:
         check_state_topic(admin, kafka, 1)
     assert refused.value.exit_code == 1
     assert "PROFILE_SYNC_KAFKA_BOOTSTRAP_SERVERS" in str(refused.value)
+
+
+# ---- the replay topic (docs/DESIGN.md §12) ---------------------------------------------------
+
+
+def _replay_refused(broker: Broker, topic: str, **settings: str) -> str:
+    kafka = KafkaSettings(kafka_bootstrap_servers=broker.bootstrap, topic=topic, **settings)
+    with pytest.raises(StartupError) as refused:
+        check_replay_topic(AdminClient({"bootstrap.servers": broker.bootstrap}), kafka, 10)
+    assert refused.value.exit_code == 2
+    assert "PROFILE_SYNC_REPLAY_TOPIC" in str(refused.value)
+    return str(refused.value)
+
+
+def test_a_replay_topic_with_the_sources_partitions_passes(
+    kafka_broker: Broker, make_topics: TopicFactory
+) -> None:
+    topics = make_topics(partitions=3, dlq=False, state=False)
+    kafka = KafkaSettings(kafka_bootstrap_servers=kafka_broker.bootstrap, topic=topics.name)
+    assert kafka.replay_topic == topics.replay
+    check_replay_topic(AdminClient({"bootstrap.servers": kafka_broker.bootstrap}), kafka, 10)
+
+
+def test_a_missing_or_differently_partitioned_replay_topic_exits_2_naming_it(
+    kafka_broker: Broker, make_topics: TopicFactory
+) -> None:
+    topics = make_topics(partitions=3, dlq=False, state=False, replay=False)
+    missing = _replay_refused(kafka_broker, topics.name)
+    assert f"{topics.name}.replay" in missing  # the default, {topic}.replay
+    assert "does not exist" in missing
+    other = f"{topics.name}.other-replay"
+    create_topics(kafka_broker.bootstrap, {other: 2})
+    message = _replay_refused(kafka_broker, topics.name, replay_topic=other)
+    assert repr(other) in message
+    assert "2 partition(s)" in message
+    assert "has 3" in message
