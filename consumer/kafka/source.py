@@ -168,7 +168,11 @@ class KafkaSource:
         self._reconcile_pause()
         # Full: every partition is paused (above); 1 because consume() needs a positive count.
         room = max(1, min(MAX_POLL_RECORDS, self._room))
-        messages = self._consumer.consume(room, BUSY_POLL_S if held else IDLE_POLL_S)
+        # A batch consume waits out its whole timeout unless `room` records arrive: wait for
+        # the first record only, then take what else is already fetched without waiting.
+        messages = self._consumer.consume(1, BUSY_POLL_S if held else IDLE_POLL_S)
+        if messages and room > 1:
+            messages += self._consumer.consume(room - 1, 0)
         if self._fatal is not None:
             raise self._fatal
         if messages:

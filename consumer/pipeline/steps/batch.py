@@ -1,9 +1,16 @@
-"""Step 4: per-customer supersession and batches bounded by records, request bytes and linger.
+"""Step 4: per-customer supersession and adaptive batches bounded by records and request bytes.
 
 A batch holds at most one record per customer (its lane's newest) and only customers with
-nothing in flight (`lanes`). It is cut when `max_records` customers are ready, when the oldest
-ready record has waited `linger_s`, or on `join`; its body never exceeds `max_request_bytes`
-(AEP's 1 MB, envelope included, measured as the client will send it).
+nothing in flight (`lanes`); its body never exceeds `max_request_bytes` (AEP's 1 MB, envelope
+included, measured as the client will send it).
+
+Batching adapts to the load (Nagle's rule turned around, as librdkafka's producer and Kafka
+Connect's task loop do): when no request is in flight the ready records go at once, so a lone
+record never waits; while requests are in flight the records arriving meanwhile gather into the
+next batch, which goes when the in-flight requests are answered, when it is full (`max_records`
+customers, or the byte bound), or when its oldest record has waited `linger_s` (an upper bound,
+not a fixed wait), or on `join`. At a trickle every record travels alone at once; in a flood the
+batches fill up while the round trips run.
 The buffer bound is not kept here: the source polls no more than the pipeline has room for.
 """
 
@@ -24,6 +31,7 @@ class BatchSink(Protocol):
     """What the batch step hands batches to (`send_step.SendStep`)."""
 
     def can_send(self) -> bool: ...
+    def requests_in_flight(self) -> int: ...
     def submit_batch(self, records: list[SourceRecord]) -> None: ...
     def poll(self) -> None: ...
     def join(self, timeout: float) -> bool: ...
@@ -97,10 +105,18 @@ class BatchStep:
 
     def _cut(self) -> None:
         lanes = self._lanes
-        while lanes.ready_count() and self._next.can_send():
-            if not self._flushing and lanes.ready_count() < self._max_records:
+        sink = self._next
+        overflow = False  # the last batch was closed by the byte bound: the rest is a backlog too
+        while lanes.ready_count() and sink.can_send():
+            if (
+                not self._flushing
+                and not overflow
+                and lanes.ready_count() < self._max_records
+                and sink.requests_in_flight()
+            ):
                 since = lanes.oldest_ready_since()
                 if since is None or self._clock() - since < self._linger:
                     return
             batch = lanes.take(self._max_records, self._budget, self._size)
-            self._next.submit_batch(batch)
+            overflow = len(batch) < self._max_records and lanes.ready_count() > 0
+            sink.submit_batch(batch)
