@@ -17,10 +17,14 @@ from consumer.aep.protocol import (
     RetryMessage,
     SendResult,
 )
+from consumer.observability.metrics import Metrics
 from consumer.pipeline.errors import StopConsumer
+from consumer.pipeline.lanes import CustomerLanes
 from consumer.pipeline.record import SourceRecord
+from consumer.pipeline.steps.batch import BatchStep
 from tests.consumer.pipeline.delivery_harness import delivery
 from tests.consumer.pipeline.fakes import (
+    Collector,
     ScriptedSender,
     make_record,
     retry_first,
@@ -262,3 +266,100 @@ def test_faults_stop_the_consumer_with_their_exit_code(error: Exception, code: i
     assert d.lanes.in_flight() == 0  # nothing left to wait for when stopping
     assert d.accounted.records == []
     assert d.dead.items == []
+
+
+class FakeSink:
+    """A `BatchSink` with a fixed round trip; requests stay in flight until `answer_all`."""
+
+    def __init__(self, round_trip_s: float) -> None:
+        self.batches: list[list[SourceRecord]] = []
+        self.in_flight = 0
+        self._round_trip = round_trip_s
+
+    def can_send(self) -> bool:
+        return True
+
+    def requests_in_flight(self) -> int:
+        return self.in_flight
+
+    def round_trip_s(self) -> float:
+        return self._round_trip
+
+    def submit_batch(self, records: list[SourceRecord]) -> None:
+        self.batches.append(records)
+        self.in_flight += 1
+
+    def answer_all(self, lanes: CustomerLanes) -> None:
+        for batch in self.batches:
+            for record in batch:
+                if record in lanes_in_flight(lanes):
+                    lanes.accepted(record)
+        self.in_flight = 0
+
+    def poll(self) -> None:
+        pass
+
+    def join(self, timeout: float) -> bool:
+        return True
+
+    def close(self) -> None:
+        pass
+
+
+def lanes_in_flight(lanes: CustomerLanes) -> list[SourceRecord]:
+    return [lane.in_flight for lane in lanes._lanes.values() if lane.in_flight is not None]
+
+
+def _batch_step(sink: FakeSink, clock: FakeClock, lanes: CustomerLanes) -> BatchStep:
+    return BatchStep(
+        lanes,
+        sink,
+        Collector(),
+        Metrics(),
+        max_records=100,
+        max_request_bytes=1_048_576,
+        empty_request_bytes=13,
+        message_overhead=100,
+        linger_s=0.2,
+        clock=clock,
+    )
+
+
+def test_an_idle_connection_still_gathers_when_a_full_batch_arrives_within_one_round_trip() -> None:
+    clock = FakeClock()
+    lanes = CustomerLanes(clock=clock)
+    sink = FakeSink(round_trip_s=0.05)
+    step = _batch_step(sink, clock, lanes)
+    offset = 0
+    # A flood: 60 records per 30 ms tick (2,000/s), 100 in a round trip of 50 ms.
+    for _ in range(10):
+        for _ in range(60):
+            step.submit(make_record(offset, customer=offset))
+            offset += 1
+        clock.now += 0.03
+        step.poll()
+        sink.answer_all(lanes)  # answered at once: the connection is idle at every cut
+    sizes = [len(b) for b in sink.batches]
+    # Until the intake rate is measured (100 ms) each tick's records go at once; from then on
+    # only full batches go.
+    assert sizes[:3] == [60, 60, 60]
+    assert len(sizes) > 5
+    assert all(size == 100 for size in sizes[3:])
+    # The wait stays bounded by linger: a rest below a full batch goes once it has waited.
+    clock.now += 0.2
+    step.poll()
+    assert sum(len(b) for b in sink.batches) == offset
+
+
+def test_an_idle_connection_sends_at_once_when_records_trickle_in() -> None:
+    clock = FakeClock()
+    lanes = CustomerLanes(clock=clock)
+    sink = FakeSink(round_trip_s=0.05)
+    step = _batch_step(sink, clock, lanes)
+    for offset in range(50):  # 500/s: 25 records in a round trip, far from a full batch
+        step.submit(make_record(offset, customer=offset))
+        clock.now += 0.002
+        step.poll()
+        assert lanes.buffered() == 0
+        sink.answer_all(lanes)
+    assert [len(b) for b in sink.batches] == [1] * 50
