@@ -49,6 +49,9 @@ def main() -> int:
     parser.add_argument("--baseline", metavar="REV", help="also measure this commit's consumer")
     parser.add_argument("--quick", action="store_true", help="3 s warm-up + 10 s window")
     parser.add_argument("--no-saturation", action="store_true", help="latency only")
+    parser.add_argument(
+        "--dump", type=Path, metavar="DIR", help="write each round's latencies there (CSV)"
+    )
     args = parser.parse_args()
 
     emulator = EmulatorOptions(max_requests_per_s=0, max_messages_per_s=0, validation_processes=1)
@@ -65,7 +68,12 @@ def main() -> int:
             order = variants if round_no % 2 == 0 else variants[::-1]
             for name, ctx in order:
                 note(f"round {round_no + 1}: latency, {name}")
-                result, details = latency.measure_latency(ctx, args.rate)
+                dump = None
+                if args.dump is not None:
+                    args.dump.mkdir(parents=True, exist_ok=True)
+                    label = "this" if ctx.code is None else "baseline"
+                    dump = args.dump / f"latency-{label}-{round_no + 1}.csv"
+                result, details = latency.measure_latency(ctx, args.rate, dump)
                 for line in details:
                     note(f"  {line}")
                 if result is not None:

@@ -37,6 +37,7 @@ class Figure:
     target: str
     met: bool | None  # None: not measured (an error, or a part missing)
     details: list[str] = field(default_factory=list)
+    baseline: str = ""  # the same figure measured with the baseline's consumer, same run
 
 
 @dataclass

@@ -16,6 +16,7 @@ from __future__ import annotations
 import signal
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from bench.figures.common import (
     Context,
@@ -82,7 +83,10 @@ def percentile(sorted_values: list[float], share: float) -> float:
     return sorted_values[index]
 
 
-def measure_latency(ctx: Context, rate: float = RATE) -> tuple[Latency | None, list[str]]:
+def measure_latency(
+    ctx: Context, rate: float = RATE, dump: Path | None = None
+) -> tuple[Latency | None, list[str]]:
+    """`dump`: also write `created_ms,latency_ms` per matched record there (CSV)."""
     warmup_s = ctx.seconds(10, 3)
     measured_s = ctx.seconds(40, 10)
     stack = ctx.stack
@@ -106,7 +110,10 @@ def measure_latency(ctx: Context, rate: float = RATE) -> tuple[Latency | None, l
     produced_at = kafka_timestamps(stack, topics.topic)
     arrived = received_times(stack)
     in_window = {i: ts for i, ts in produced_at.items() if window_start_ms <= ts < window_end_ms}
-    latencies = sorted(float(arrived[i] - ts) for i, ts in in_window.items() if i in arrived)
+    pairs = sorted((ts, float(arrived[i] - ts)) for i, ts in in_window.items() if i in arrived)
+    if dump is not None:
+        dump.write_text("created_ms,latency_ms\n" + "".join(f"{t},{ms:.0f}\n" for t, ms in pairs))
+    latencies = sorted(ms for _, ms in pairs)
     batch_requests = sum(
         n for route, n in stats["requests"]["by_route"].items() if "/collection/batch/" in route
     )
