@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: help test fuzz lint format lock lock-check audit demo bench kafka-up kafka-down kafka-jars tools venv clean image deploy-tools
+.PHONY: help test fuzz lint format lock lock-check audit demo bench kafka-up kafka-down kafka-jars tools venv clean image deploy-tools trace-tools
 
 help:
 	@echo "make test        run the test suite (starts its own Kafka broker)"
@@ -40,7 +40,14 @@ deploy-tools: $(STAMP)
 	$(PY) devenv/helm_tool.py fetch
 	$(PY) devenv/checkov_tool.py fetch
 
-test: $(STAMP) kafka-jars deploy-tools
+# Jaeger (built from the Go module proxy, ~15 min cold), the tracing tests' backend.
+trace-tools: $(STAMP)
+	$(PY) devenv/jaeger_tool.py fetch
+
+# The tools are fetched side by side: on a fresh machine the Go builds and the Maven downloads
+# overlap instead of adding up.
+test: $(STAMP)
+	$(MAKE) --no-print-directory -j 3 kafka-jars deploy-tools trace-tools
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The fuzz tests alone, with the "fuzz" Hypothesis profile (tests/conftest.py): many more examples.
@@ -80,7 +87,7 @@ demo: $(STAMP) kafka-jars
 
 # Each figure beside the same figure of the commit before (its consumer, from a git worktree).
 BENCH_BASELINE ?= HEAD~1
-bench: $(STAMP) kafka-jars
+bench: $(STAMP) kafka-jars trace-tools
 	$(PY) bench/run_all.py --baseline $(BENCH_BASELINE)
 
 kafka-up: $(STAMP) kafka-jars

@@ -162,6 +162,7 @@ def main() -> None:
                     "PROFILE_SYNC_AEP_MAX_REQUESTS_PER_S": "1000000",
                     "PROFILE_SYNC_AEP_MAX_RECORDS_PER_S": "100000000",
                     "PROFILE_SYNC_LOG_LEVEL": "WARNING",
+                    "PROFILE_SYNC_HEALTH_PORT": "0",
                 }
                 os.environ.update(env)
                 timing: list[TimingSender] = []

@@ -39,6 +39,7 @@ from bench.figures import (
     scale_out,
     startup,
     state,
+    tracing_cost,
 )
 from bench.figures.common import Context, Figure
 from devenv.stack import LocalStack
@@ -54,10 +55,13 @@ FIGURES: dict[str, tuple[str, Callable[[Context], Figure]]] = {
     "scale-out": (scale_out.NAME, scale_out.measure),
     "headroom": (headroom.NAME, headroom.measure),
     "state": (state.NAME, state.measure),
+    "tracing": (tracing_cost.NAME, tracing_cost.measure),
 }
 
-# Figures of code other than the consumer (the emulator, the state store): no baseline run.
-NO_BASELINE = frozenset({"headroom", "state"})
+# Figures of code other than the consumer (the emulator, the state store), and the tracing
+# figure (a comparison inside this checkout, of settings an older commit may not have): no
+# baseline run.
+NO_BASELINE = frozenset({"headroom", "state", "tracing"})
 
 
 def note(text: str) -> None:

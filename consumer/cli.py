@@ -90,14 +90,16 @@ def run(config_file: Path | None, exit_when_idle: float | None) -> None:
     from consumer.observability import telemetry
 
     with _configuration_errors_exit():
-        provider = telemetry.metrics_provider()
-    telemetry.install(provider)
+        port = load(config_file, TelemetrySettings).health_port
+        providers = telemetry.configure(health_port=port)
+    telemetry.install(providers)
     try:
         with _configuration_errors_exit():
-            code = run_consumer(config_file, exit_when_idle=exit_when_idle)
+            code = run_consumer(
+                config_file, exit_when_idle=exit_when_idle, prometheus=providers.prometheus
+            )
     finally:
-        if provider is not None:
-            provider.shutdown()
+        providers.shutdown()
     sys.exit(code)
 
 
@@ -109,9 +111,17 @@ def init(config_file: Path | None, plan: bool, as_json: bool) -> None:
     """Reconcile the AEP schema, identity namespace, dataset and streaming dataflow."""
     _setup_logging(config_file)
     from consumer.commands.init import run_init
+    from consumer.observability import telemetry
 
+    # Spans of the Platform calls; init serves no /metrics and exports no metrics.
     with _configuration_errors_exit():
-        code = run_init(config_file, plan=plan, as_json=as_json)
+        providers = telemetry.configure(metrics_wanted=False)
+    telemetry.install(providers)
+    try:
+        with _configuration_errors_exit():
+            code = run_init(config_file, plan=plan, as_json=as_json)
+    finally:
+        providers.shutdown()
     sys.exit(code)
 
 

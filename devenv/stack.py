@@ -207,6 +207,8 @@ class LocalStack:
             # The emulator's dataflow warm-up, so `run` waits exactly as long as it drops data.
             "PROFILE_SYNC_AEP_DATAFLOW_WARMUP_S": repr(self.emulator_options.dataflow_warmup_s),
             "PROFILE_SYNC_LOG_LEVEL": self._log_level,
+            # No health endpoints unless asked for: several stacks may run on one machine.
+            "PROFILE_SYNC_HEALTH_PORT": "0",
             **_settings_env(settings),
         }
 

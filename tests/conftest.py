@@ -1,4 +1,4 @@
-"""Session-wide fixtures: the real Kafka broker, fresh topics and the Schema Registry.
+"""Session-wide fixtures: the real Kafka broker, fresh topics, the Schema Registry and Jaeger.
 
 Each is started lazily, by the first test that uses it, and stopped at the end of the session.
 """
@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import settings
 
+from devenv.jaeger_tool import Jaeger, start_jaeger
 from devenv.kafka_local import Broker
 from devenv.schema_registry import Registry
 from tests.support.kafka import SecureBroker, TopicFactory, secure_session_broker, session_broker
@@ -47,3 +48,13 @@ def make_topics(kafka_broker: Broker) -> TopicFactory:
 def schema_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
     """A real Schema Registry for the session; `.url` is its Confluent-compatible base URL."""
     yield from session_registry(tmp_path_factory.mktemp("schema-registry"))
+
+
+@pytest.fixture(scope="session")
+def jaeger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Jaeger]:
+    """A real Jaeger (devenv/jaeger_tool.py) on free ports: OTLP gRPC and HTTP in, query API out."""
+    server = start_jaeger(tmp_path_factory.mktemp("jaeger"))
+    try:
+        yield server
+    finally:
+        server.stop()

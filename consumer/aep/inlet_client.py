@@ -21,6 +21,7 @@ from typing import Final
 import httpx
 import orjson
 import structlog
+from opentelemetry.trace import SpanKind
 
 from consumer.aep.backoff import RETRY_AFTER_CAP_S
 from consumer.aep.envelope import EnvelopeBuilder
@@ -38,10 +39,10 @@ from consumer.aep.protocol import (
     SendResult,
     SplitRequest,
 )
-from consumer.aep.refusals import refusal_detail
-from consumer.aep.scrub import scrub
+from consumer.aep.refusals import answer_summary, refusal_detail
 from consumer.aep.tls import aep_ssl_context, certificate_failure, untrusted_certificate
 from consumer.config.settings import DeliverySettings, variable
+from consumer.observability import tracing
 
 __all__ = [
     "HttpInletSender",
@@ -166,6 +167,7 @@ class HttpInletSender:
         if flow_id is not None:
             headers["x-adobe-flow-id"] = flow_id
         self._headers: Final = headers
+        self._span_attributes: Final = tracing.http_client_attributes("POST", self._url)
         # Batches whose 207 could not be matched to their records once (retried once, then bug).
         self._mismatched: OrderedDict[Hashable, None] = OrderedDict()
 
@@ -204,12 +206,7 @@ class HttpInletSender:
             except ImsUnavailable as exc:
                 return RetryRequest(exc.reason, exc.status, None)
             try:
-                response = await self._client.post(
-                    self._url,
-                    content=body,
-                    headers={**self._headers, "Authorization": f"Bearer {token}"},
-                    timeout=self._timeout_s,
-                )
+                response = await self._post(body, token, tracing.RESEND_COUNT.get() + refreshed)
             except httpx.TimeoutException:
                 return RetryRequest("timeout", None, None)
             except httpx.UnsupportedProtocol:
@@ -234,6 +231,27 @@ class HttpInletSender:
             _log.warning("aep_inlet_auth_refused_refreshing_token", status=status)
             self._tokens.invalidate(token)
             refreshed = True
+
+    async def _post(self, body: bytes, token: str, resend_count: int) -> httpx.Response:
+        """One HTTP attempt, as one client span (`http.request.resend_count` from the 2nd on)."""
+        attributes = self._span_attributes
+        if resend_count:
+            attributes = {**attributes, "http.request.resend_count": resend_count}
+        with tracing.TRACER.start_as_current_span(
+            "POST", kind=SpanKind.CLIENT, attributes=attributes, record_exception=False
+        ) as span:
+            try:
+                response = await self._client.post(
+                    self._url,
+                    content=body,
+                    headers={**self._headers, "Authorization": f"Bearer {token}"},
+                    timeout=self._timeout_s,
+                )
+            except (httpx.TransportError, TimeoutError) as exc:
+                tracing.record_error(span, exc)
+                raise
+            tracing.record_status(span, response.status_code)
+            return response
 
     def _classify(self, records: Sequence[OutgoingRecord], response: httpx.Response) -> SendResult:
         status = response.status_code
@@ -300,7 +318,7 @@ class HttpInletSender:
             if settings:
                 raise AepConfigurationFault(
                     f"AEP refused the message envelope (status {entry_status}: "
-                    f"{scrub(_DCS_PREFIX.sub('', text), max_bytes=512)}): "
+                    f"{answer_summary(text)}): "
                     f"check {', '.join(settings)}"
                 )
             # AEP's free text quotes the record's values: none of it is kept.
@@ -364,18 +382,15 @@ def _envelope_settings(message: str) -> list[str]:
 
 
 def _answer_message(response: httpx.Response) -> str:
-    """AEP's error text of a whole-request answer, scrubbed."""
+    """What is kept of AEP's error text of a whole-request answer (its code and keyword)."""
     try:
         document = orjson.loads(response.content)
     except orjson.JSONDecodeError:
         return "no JSON body"
     if not isinstance(document, dict):
         return "no message"
-    for key in ("message", "title", "detail", "error_description"):
-        value = document.get(key)
-        if isinstance(value, str):
-            return scrub(value, max_bytes=512)
+    texts = [document.get(key) for key in ("message", "title", "detail", "error_description")]
     report = document.get("report")
-    if isinstance(report, dict) and isinstance(report.get("message"), str):
-        return scrub(report["message"], max_bytes=512)
-    return "no message"
+    if isinstance(report, dict):
+        texts.append(report.get("message"))
+    return answer_summary(" ".join(t for t in texts if isinstance(t, str)))

@@ -10,6 +10,7 @@ to fix (docs/AEP.md §1.4). Messages never hold a token, the secret or a request
 from __future__ import annotations
 
 import functools
+import itertools
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -18,6 +19,8 @@ from typing import Any, Final, NoReturn
 import httpx
 import orjson
 import structlog
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
 from tenacity import RetryCallState, Retrying, retry_if_result, stop_after_attempt
 
 from consumer.aep.backoff import retry_delay
@@ -25,6 +28,7 @@ from consumer.aep.inlet_client import parse_retry_after
 from consumer.aep.protocol import AepConfigurationFault
 from consumer.aep.tls import certificate_failure, untrusted_certificate
 from consumer.config.settings import AepAuthSettings, variable
+from consumer.observability import tracing
 
 __all__ = [
     "PlatformAccessError",
@@ -211,9 +215,39 @@ class PlatformHttp:
             before_sleep=functools.partial(_log_retry, method, path),
             retry_error_callback=functools.partial(_unavailable, method, path),
         )
-        answer = retrying(self._send, method, path, params, content, headers)
+        attempts = itertools.count()
+        answer = retrying(
+            lambda: self._traced_send(method, path, params, content, headers, next(attempts))
+        )
         assert isinstance(answer, httpx.Response)  # the last transient one raised in `_unavailable`
         return self._check(method, path, answer, allow_404)
+
+    def _traced_send(
+        self,
+        method: str,
+        path: str,
+        params: list[tuple[str, str]] | None,
+        content: bytes | None,
+        headers: dict[str, str],
+        resend_count: int,
+    ) -> httpx.Response | _Transient:
+        """One attempt as one HTTP client span; `url.full` without the query (it can hold
+        titles)."""
+        attributes = tracing.http_client_attributes(method, self._base + path)
+        if resend_count:
+            attributes["http.request.resend_count"] = resend_count
+        with tracing.TRACER.start_as_current_span(
+            method, kind=SpanKind.CLIENT, attributes=attributes, record_exception=False
+        ) as span:
+            answer = self._send(method, path, params, content, headers)
+            if isinstance(answer, httpx.Response):
+                tracing.record_status(span, answer.status_code)
+            elif answer.reason.startswith("HTTP "):
+                tracing.record_status(span, int(answer.reason.removeprefix("HTTP ")))
+            else:  # a timeout or a connection error: no answer
+                span.set_attribute("error.type", answer.reason.split(" ")[0])
+                span.set_status(trace.StatusCode.ERROR)
+            return answer
 
     def _send(
         self,

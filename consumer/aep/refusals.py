@@ -11,7 +11,8 @@ to catch a name or a phone number. So the dead-letter detail keeps only:
   `required`, ...), when the message says one, either by name or in the validator's wording.
 
 The code and keyword are the service's own strings from an allow-list, never text copied from
-the message, so nothing AEP quotes can pass through.
+the message, so nothing AEP quotes can pass through. Errors that reach a log or an exit message
+(a whole-request refusal, a refused envelope) keep the same code and keyword and nothing else.
 """
 
 from __future__ import annotations
@@ -78,6 +79,14 @@ def refusal_detail(status: int, xaction_id: str | None, message: str) -> dict[st
     if keyword is not None:
         detail["keyword"] = keyword
     return detail
+
+
+def answer_summary(message: str) -> str:
+    """The same allow-list for an error that ends up in a log or an exit message (a whole-request
+    refusal, a refused envelope): `code XDM-1001-400, keyword format`, or that there was none."""
+    detail = refusal_detail(0, None, message)
+    parts = [f"{name} {detail[name]}" for name in ("code", "keyword") if name in detail]
+    return ", ".join(parts) if parts else "no AEP error code"
 
 
 def _keyword(text: str) -> str | None:

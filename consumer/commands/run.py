@@ -37,6 +37,7 @@ from consumer.config.settings import (
     DeliverySettings,
     KafkaSettings,
     StateSettings,
+    TelemetrySettings,
     XdmSettings,
     variable,
 )
@@ -48,10 +49,12 @@ from consumer.kafka.connection import (
     refused_configuration,
 )
 from consumer.kafka.dead_letters import DeadLetterProducer
+from consumer.kafka.lag import STATISTICS_INTERVAL_MS, LagMonitor
 from consumer.kafka.partition_state import KafkaPartitionState
 from consumer.kafka.properties import admin_config, consumer_config, dead_letter_producer_config
 from consumer.kafka.restore import ChangelogRestorer, restore_consumer_config
 from consumer.kafka.source import KafkaCommitter, KafkaSource
+from consumer.observability.health import Health, HealthServer, prometheus_text
 from consumer.observability.metrics import Metrics
 from consumer.pipeline.compose import Pipeline, PipelineLimits
 from consumer.pipeline.errors import StopConsumer
@@ -61,6 +64,7 @@ from consumer.provisioning.startup import (
     StartupError,
     check_state_topic,
     check_topics,
+    dead_letter_topic_limit,
     resolve_aep_target,
 )
 from mappers.mapper import Mapper
@@ -99,6 +103,14 @@ def limits_from(delivery: DeliverySettings) -> PipelineLimits:
     )
 
 
+# librdkafka's default, when the Kafka settings name none.
+MAX_POLL_INTERVAL_MS: Final = 300_000
+
+
+def max_poll_interval_s(consumer_settings: dict[str, str]) -> float:
+    return float(consumer_settings.get("max.poll.interval.ms", MAX_POLL_INTERVAL_MS)) / 1000
+
+
 def run_consumer(
     config_file: Path | None,
     exit_when_idle: float | None = None,
@@ -107,10 +119,44 @@ def run_consumer(
     limits: PipelineLimits | None = None,
     wrap_sender: Callable[[InletSender], InletSender] | None = None,
     metrics: Metrics | None = None,
+    prometheus: bool = False,
 ) -> int:
     """The `run` command. `stop`, `limits`, `wrap_sender` and `metrics` are seams for in-process
     tests: an external stop signal, other batch limits, a decorator around the real inlet
-    sender, instruments on a meter the test reads."""
+    sender, instruments on a meter the test reads. `prometheus`: serve /metrics on the health
+    port (the Prometheus reader is installed)."""
+    kafka, telemetry = load_all(config_file, KafkaSettings, TelemetrySettings)
+    # /livez answers 503 once the poll loop is silent for half of max.poll.interval.ms: well
+    # before the group would throw the member out (docs/DESIGN.md §14).
+    health = Health(max_poll_interval_s(consumer_config(kafka)) / 2)
+    server = None
+    if telemetry.health_port:
+        try:
+            server = HealthServer(
+                health, telemetry.health_port, metrics=prometheus_text if prometheus else None
+            ).start()
+        except OSError as exc:
+            return _fail(
+                f"{variable('health_port')}: port {telemetry.health_port} cannot be served "
+                f"({exc.strerror})",
+                exit_codes.USAGE,
+            )
+    try:
+        return _run(config_file, exit_when_idle, stop, limits, wrap_sender, metrics, health)
+    finally:
+        if server is not None:
+            server.close()
+
+
+def _run(
+    config_file: Path | None,
+    exit_when_idle: float | None,
+    stop: threading.Event | None,
+    limits: PipelineLimits | None,
+    wrap_sender: Callable[[InletSender], InletSender] | None,
+    metrics: Metrics | None,
+    health: Health,
+) -> int:
     kafka, avro, xdm, auth, resources, delivery, state = load_all(
         config_file,
         KafkaSettings,
@@ -146,14 +192,19 @@ def run_consumer(
     consumer_settings = consumer_config(kafka)
     # Refused SASL logins and unverifiable certificates reach only this callback (exit 2).
     problems = ConnectionProblems(kafka.secret_values())
+    # The lag gauge reads librdkafka's statistics (kept off the record path).
+    lag = LagMonitor()
+    statistics = {"statistics.interval.ms": str(STATISTICS_INTERVAL_MS), **consumer_settings}
     try:
-        consumer = Consumer({**consumer_settings, "error_cb": problems})
+        consumer = Consumer({**statistics, "error_cb": problems, "stats_cb": lag.on_stats})
     except KafkaException as exc:
         return _fail(refused_configuration(exc, kafka.secret_values()), exit_codes.USAGE)
     try:
         check_topics(ExplainingMetadata(consumer, problems), kafka, METADATA_TIMEOUT_S)
-        check_state_topic(_admin(kafka), kafka, METADATA_TIMEOUT_S)
-        producer = Producer(dead_letter_producer_config(kafka))
+        admin = _admin(kafka)
+        check_state_topic(admin, kafka, METADATA_TIMEOUT_S)
+        dead_letter_limit = dead_letter_topic_limit(admin, kafka, METADATA_TIMEOUT_S)
+        producer = Producer(dead_letter_producer_config(kafka, dead_letter_limit))
     except KafkaConnectError as exc:
         consumer.close()
         return _fail(exc.message, exc.exit_code)
@@ -245,6 +296,13 @@ def run_consumer(
                 producer, kafka.state_topic, stores, accounted, instruments
             ),
         )
+        lag.attach(pipeline.owned, pipeline.oldest_unaccounted)
+        instruments.observe_lag(lag.lag, lag.oldest_age)
+
+        def on_tick(now: float) -> None:
+            health.tick(now)
+            lag.sample(now)
+
         source = KafkaSource(
             consumer,
             kafka.topic,
@@ -252,7 +310,10 @@ def run_consumer(
             committer=committer,
             metrics=instruments,
             revoke_timeout_s=delivery.revoke_timeout_s,
+            on_tick=on_tick,
         )
+        # Ready once in the group: the member id is known from the group's join answer on.
+        health.checks_passed(lambda: bool(consumer.memberid()))
         _settle_garbage_collector()
         return _consume(source, exit_when_idle, stop or threading.Event())
     finally:

@@ -434,10 +434,13 @@ class StateSettings(_Settings):
 
 
 class TelemetrySettings(_Settings):
-    """Logging (every command). OpenTelemetry exporters read their own OTEL_* variables."""
+    """Logging (every command) and `run`'s health port. OpenTelemetry exporters read their own
+    OTEL_* variables."""
 
     log_level: str = "INFO"
     log_format: str = Field("json", pattern="^(json|console)$")
+    # /livez, /readyz and, with OTEL_METRICS_EXPORTER=prometheus, /metrics (docs/DESIGN.md §14).
+    health_port: int = Field(8080, ge=0, le=65535)
 
     @field_validator("log_level")
     @classmethod

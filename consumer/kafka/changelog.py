@@ -11,13 +11,16 @@ retries stops the consumer: nothing past it is committed.
 from __future__ import annotations
 
 import functools
+import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any, Protocol
 
 import structlog
+from opentelemetry.trace import SpanKind
 
 from consumer.config import exit_codes
+from consumer.observability import tracing
 from consumer.observability.metrics import Metrics
 from consumer.pipeline.errors import StopConsumer
 from consumer.pipeline.record import SourceRecord
@@ -68,6 +71,10 @@ class ChangelogWriter:
         self._backlog: deque[tuple[SourceRecord, PartitionStore, bytes, bytes]] = deque()
         self._unacknowledged = 0
         self._failure: ChangelogWriteFailed | None = None
+        # Writes handed to the producer since the last poll, and when the first was (tracing on):
+        # one span per poll turn, not one per record.
+        self._traced = 0
+        self._traced_since = 0
 
     def submit(self, record: SourceRecord) -> None:
         """`record` was accepted by AEP: raise its customer's mark, then account for it once
@@ -93,6 +100,8 @@ class ChangelogWriter:
         self._producer.poll(0)
         while self._backlog and self._produce(*self._backlog[0]):
             self._backlog.popleft()
+        if self._traced:
+            self._trace_writes()
         self._stores.save_positions()
         self.raise_failure()
 
@@ -124,7 +133,21 @@ class ChangelogWriter:
         except BufferError:
             return False  # the producer's queue is full: retried from poll()
         self._unacknowledged += 1
+        if tracing.enabled():
+            if not self._traced:
+                self._traced_since = time.time_ns()
+            self._traced += 1
         return True
+
+    def _trace_writes(self) -> None:
+        span = tracing.TRACER.start_span(
+            f"send {self._topic}",
+            kind=SpanKind.PRODUCER,
+            start_time=self._traced_since,
+            attributes=tracing.kafka_producer_attributes(self._topic, self._traced),
+        )
+        span.end()
+        self._traced = 0
 
     def _delivered(self, record: SourceRecord, store: PartitionStore, error: Any, msg: Any) -> None:
         self._unacknowledged -= 1

@@ -22,10 +22,12 @@ from typing import Any, Final, Protocol
 import orjson
 import structlog
 from confluent_kafka import KafkaError, KafkaException
-from opentelemetry import propagate
+from opentelemetry import propagate, trace
+from opentelemetry.trace import Span, SpanKind
 
 from consumer.aep.scrub import scrub
 from consumer.config import exit_codes
+from consumer.observability import tracing
 from consumer.observability.metrics import Metrics
 from consumer.pipeline.errors import DeadLetter, DeadLetterWriteFailed
 from consumer.pipeline.guard import DeadLetterGuard
@@ -189,27 +191,60 @@ class DeadLetterProducer:
     def close(self) -> None:
         self._producer.flush(0)
 
+    def _span(self, record: SourceRecord, reason: DeadLetter) -> Span | None:
+        """The write's producer span: in the trace of the AEP batch that refused the record,
+        or a trace of its own; linked to the record's incoming trace context. Its context is
+        what `profile_sync.traceparent` names."""
+        if not tracing.enabled():
+            return None
+        parent = record.trace_context
+        incoming = tracing.incoming(record.headers)
+        attributes: dict[str, str | int] = {
+            **tracing.kafka_producer_attributes(self._topic),
+            "profile_sync.error.class": reason.error_class,
+            "profile_sync.error.stage": reason.stage,
+            "profile_sync.source.topic": record.topic,
+            "profile_sync.source.partition": record.partition,
+            "profile_sync.source.offset": record.offset,
+        }
+        if record.customer_id is not None:
+            attributes["profile_sync.customer_id"] = str(record.customer_id)
+        return tracing.TRACER.start_span(
+            f"send {self._topic}",
+            context=None
+            if parent is None
+            else trace.set_span_in_context(trace.NonRecordingSpan(parent)),
+            kind=SpanKind.PRODUCER,
+            links=[] if incoming is None else [trace.Link(incoming)],
+            attributes=attributes,
+        )
+
     def _produce(self, record: SourceRecord, reason: DeadLetter, tries: int) -> bool:
         """Hand one copy to the producer, without the value from the first try on (`tries`);
         False when the producer's queue is full (retried from poll)."""
         omit = tries > 0 and bool(record.value)
+        span = self._span(record, reason)
         try:
-            self._producer.produce(
-                self._topic,
-                key=record.key,
-                value=None if omit else record.value,
-                headers=dead_letter_headers(
+            with trace.use_span(span or trace.INVALID_SPAN, end_on_exit=False):
+                headers = dead_letter_headers(
                     record,
                     reason,
                     self._clock(),
                     value_omitted=len(record.value or b"") if omit else None,
-                ),
-                on_delivery=functools.partial(self._delivered, record, reason, tries),
+                )
+            self._producer.produce(
+                self._topic,
+                key=record.key,
+                value=None if omit else record.value,
+                headers=headers,
+                on_delivery=functools.partial(self._delivered, record, reason, tries, span),
             )
         except BufferError:
+            _end(span, "queue_full")
             return False  # the producer's queue is full: retried from poll()
         except KafkaException as exc:
             error = exc.args[0] if exc.args else exc
+            _end(span, type(error).__name__)
             if _too_large(error) and tries == 0 and record.value:
                 return self._produce(record, reason, 1)
             self._fail(record, error, "was refused by the producer")
@@ -218,9 +253,18 @@ class DeadLetterProducer:
         return True
 
     def _delivered(
-        self, record: SourceRecord, reason: DeadLetter, tries: int, error: Any, _msg: Any
+        self,
+        record: SourceRecord,
+        reason: DeadLetter,
+        tries: int,
+        span: Span | None,
+        error: Any,
+        _msg: Any,
     ) -> None:
         self._unacknowledged -= 1
+        _end(
+            span, None if error is None else str(error.name() if hasattr(error, "name") else error)
+        )
         if error is not None:
             if _too_large(error) and tries < _SIZE_TRIES and self._failure is None:
                 # The topic's max.message.bytes is below the producer's message.max.bytes. The
@@ -249,6 +293,15 @@ class DeadLetterProducer:
                 f"committing past {record.topic}[{record.partition}]@{record.offset}",
                 DLQ_WRITE_FAILED_EXIT,
             )
+
+
+def _end(span: Span | None, error_type: str | None) -> None:
+    if span is None:
+        return
+    if error_type is not None:
+        span.set_attribute("error.type", error_type)
+        span.set_status(trace.StatusCode.ERROR)
+    span.end()
 
 
 # Tries of a copy without its value after the topic refused it as too large.

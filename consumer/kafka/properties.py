@@ -19,14 +19,28 @@ def consumer_config(settings: KafkaSettings) -> dict[str, str]:
     }
 
 
-def dead_letter_producer_config(settings: KafkaSettings) -> dict[str, str]:
-    return {
+# librdkafka's default `message.max.bytes`.
+_MESSAGE_MAX_BYTES = 1_000_000
+
+
+def dead_letter_producer_config(
+    settings: KafkaSettings, topic_max_bytes: int | None = None
+) -> dict[str, str]:
+    """`topic_max_bytes`: the dead-letter topic's `max.message.bytes`. The producer's bound is
+    lowered to it, so that a copy over the topic's limit is refused alone, before it is batched
+    (and retried without its value), instead of the broker refusing the whole batch with the
+    other records' copies in it."""
+    config = {
         "linger.ms": "5",
         **plain_properties(settings.common_properties()),
         **plain_properties(settings.kafka_producer_config),
         "bootstrap.servers": settings.kafka_bootstrap_servers,
         **PRODUCER_OWNED,
     }
+    if topic_max_bytes is not None:
+        own = int(config.get("message.max.bytes", _MESSAGE_MAX_BYTES))
+        config["message.max.bytes"] = str(max(1000, min(own, topic_max_bytes)))
+    return config
 
 
 def producer_config(settings: KafkaSettings) -> dict[str, str]:

@@ -117,6 +117,7 @@ class KafkaSource:
         metrics: Metrics,
         revoke_timeout_s: float,
         clock: Callable[[], float] = time.monotonic,
+        on_tick: Callable[[float], None] | None = None,
     ) -> None:
         self._consumer = consumer
         self._topic = topic
@@ -127,6 +128,8 @@ class KafkaSource:
         # Room left for records this turn: the pipeline's, less those offered again.
         self._room = 1
         self._clock = clock
+        # Health and lag sampling (`run`): called with the time at the start of every loop turn.
+        self._on_tick = on_tick
         # Records the pipeline refused (backpressure), offered again before anything new.
         self._carry: deque[SourceRecord] = deque()
         self._paused: set[TopicPartitionKey] = set()
@@ -151,6 +154,8 @@ class KafkaSource:
                 return
 
     def _tick(self) -> int:
+        if self._on_tick is not None:
+            self._on_tick(self._clock())
         pipeline = self._pipeline
         pipeline.poll()
         while self._carry and self._clock() >= self._offer_again_at:

@@ -12,6 +12,7 @@ from collections.abc import MutableMapping
 from typing import Any, Final
 
 import structlog
+from opentelemetry import trace
 
 from consumer.config.settings import TelemetrySettings
 
@@ -30,6 +31,15 @@ def redact_event(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMap
     return event
 
 
+def add_trace_ids(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """`trace_id` and `span_id` of the active span, so a log line leads to its trace."""
+    context = trace.get_current_span().get_span_context()
+    if context.is_valid:
+        event["trace_id"] = trace.format_trace_id(context.trace_id)
+        event["span_id"] = trace.format_span_id(context.span_id)
+    return event
+
+
 def configure_logging(settings: TelemetrySettings) -> None:
     level = logging.getLevelNamesMapping()[settings.log_level]
     renderer: structlog.types.Processor = (
@@ -41,6 +51,7 @@ def configure_logging(settings: TelemetrySettings) -> None:
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
+            add_trace_ids,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             redact_event,
             structlog.processors.format_exc_info,

@@ -30,9 +30,14 @@ STATE_RESTORE_RECORDS: Final = "profile_sync.state.restore.records"
 STATE_RESTORE_DURATION: Final = "profile_sync.state.restore.duration"
 STATE_STORE_KEYS: Final = "profile_sync.state.store.keys"
 STATE_MARK_WRITES: Final = "profile_sync.state.mark.writes"
+# Lag (docs/DESIGN.md §14), per owned partition: end offset - committed position ("behind"), and
+# the age of the oldest record polled and not yet accounted for ("stuck").
+CONSUMER_LAG: Final = "profile_sync.consumer.lag"
+OLDEST_UNACCOUNTED_AGE: Final = "profile_sync.records.oldest_unaccounted.age"
 
 # Attribute keys.
 ATTR_ERROR_CLASS: Final = "error.class"
 ATTR_STAGE: Final = "stage"
 ATTR_KIND: Final = "kind"  # rebalances: assigned, revoked, lost
-ATTR_PARTITION: Final = "partition"  # state stores: the source partition
+ATTR_PARTITION: Final = "partition"  # state stores and lag: the source partition
+ATTR_TOPIC: Final = "topic"  # lag: the source topic

@@ -6,14 +6,21 @@ almost nothing. Attributes are error classes, stages, operations and outcomes, n
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
+
 from opentelemetry import metrics
+from opentelemetry.metrics import CallbackOptions, Observation
 
 from consumer.observability import metric_names as names
+
+# Per (topic, partition): a figure the lag gauges report.
+PartitionFigures = Callable[[], Mapping[tuple[str, int], float]]
 
 
 class Metrics:
     def __init__(self, meter: metrics.Meter | None = None) -> None:
         meter = meter or metrics.get_meter("commerce_profile_sync.consumer")
+        self._meter = meter
         self.records_in = meter.create_counter(
             names.RECORDS_IN, unit="{record}", description="Records polled from the topic"
         )
@@ -105,9 +112,34 @@ class Metrics:
             description="Customers with a mark in a partition's store (RocksDB's estimate)",
         )
 
+    def observe_lag(self, lag: PartitionFigures, oldest_age: PartitionFigures) -> None:
+        """The lag gauges, read when the metrics are collected (never on the poll thread)."""
+        self._meter.create_observable_gauge(
+            names.CONSUMER_LAG,
+            callbacks=[_observer(lag)],
+            unit="{record}",
+            description="End offset - committed position, per owned partition",
+        )
+        self._meter.create_observable_gauge(
+            names.OLDEST_UNACCOUNTED_AGE,
+            callbacks=[_observer(oldest_age)],
+            unit="s",
+            description="Age of the oldest polled record not yet accounted for, per partition",
+        )
+
     def dead_letter(self, error_class: str, stage: str) -> None:
         self.dead_lettered.add(1, {names.ATTR_ERROR_CLASS: error_class, names.ATTR_STAGE: stage})
 
     def map_notes(self, notes: tuple[str, ...]) -> None:
         for note in notes:
             self.notes.add(1, {names.ATTR_ERROR_CLASS: note})
+
+
+def _observer(figures: PartitionFigures) -> Callable[[CallbackOptions], Iterable[Observation]]:
+    def observe(_: CallbackOptions) -> Iterable[Observation]:
+        return [
+            Observation(value, {names.ATTR_TOPIC: topic, names.ATTR_PARTITION: partition})
+            for (topic, partition), value in figures().items()
+        ]
+
+    return observe

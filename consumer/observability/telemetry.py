@@ -1,9 +1,15 @@
-"""Where the consumer's metrics go: the OpenTelemetry SDK set-up for `run`.
+"""Where traces and metrics go: the OpenTelemetry SDK set-up (docs/DESIGN.md §14).
 
-The instruments use the OpenTelemetry API (`consumer.observability.metrics`); without an SDK
-provider they cost nothing and export nothing. `OTEL_METRICS_EXPORTER` (the SDK's own variable)
-chooses: `none` (the default) or `console` (JSON to stderr every `OTEL_METRIC_EXPORT_INTERVAL` ms,
-60 s by default). OTLP needs `opentelemetry-exporter-otlp`, which is not installed by default.
+Only the SDK's own variables decide, read by the SDK's own configuration code (exporter names
+from its entry points, the OTLP protocol, endpoints, headers, batch and interval settings):
+
+- `OTEL_TRACES_EXPORTER`: `none` (default), `console` (JSON on stderr), `otlp`;
+- `OTEL_METRICS_EXPORTER`: the same, and `prometheus` (served at `/metrics` on the health port,
+  `PROFILE_SYNC_HEALTH_PORT`, never on a port of its own);
+- `otlp` is gRPC or http/protobuf after `OTEL_EXPORTER_OTLP_PROTOCOL` (or the per-signal one).
+
+Any other value stops the command with exit 2, naming the variable. Without a provider the
+instruments and the tracer are the API's no-ops: the hot path pays almost nothing.
 """
 
 from __future__ import annotations
@@ -11,31 +17,90 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
-from typing import Final, TextIO
+from dataclasses import dataclass
+from typing import Final, Literal, TextIO
 
-from opentelemetry import metrics
+from opentelemetry import metrics, trace
+from opentelemetry.sdk import _configuration as sdk_configuration
 from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import ConsoleMetricExporter, PeriodicExportingMetricReader
+from opentelemetry.sdk.metrics.export import (
+    ConsoleMetricExporter,
+    MetricExporter,
+    MetricReader,
+    PeriodicExportingMetricReader,
+)
 from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
 
-from consumer.config.settings import ConfigFileError
+from consumer.config.settings import ConfigFileError, variable
+from consumer.observability import tracing
 
+TRACES_VARIABLE: Final = "OTEL_TRACES_EXPORTER"
 EXPORTER_VARIABLE: Final = "OTEL_METRICS_EXPORTER"
 INTERVAL_VARIABLE: Final = "OTEL_METRIC_EXPORT_INTERVAL"
 SERVICE_NAME: Final = "commerce-profile-sync"
+PROMETHEUS: Final = "prometheus"
+_OTLP: Final = frozenset({"otlp", "otlp_proto_grpc", "otlp_proto_http"})
+_ALLOWED: Final = {
+    "traces": _OTLP | {"console"},
+    "metrics": _OTLP | {"console", PROMETHEUS},
+}
+_VARIABLES: Final = {"traces": TRACES_VARIABLE, "metrics": EXPORTER_VARIABLE}
+
+Signal = Literal["traces", "metrics"]
 
 
-def metrics_provider(
-    environ: Mapping[str, str] = os.environ, out: TextIO = sys.stderr
-) -> MeterProvider | None:
-    """The SDK provider the environment asks for, or None when metrics stay off."""
-    exporter = environ.get(EXPORTER_VARIABLE, "none").strip().lower()
-    if exporter in ("", "none"):
-        return None
-    if exporter != "console":
-        raise ConfigFileError(
-            EXPORTER_VARIABLE, "must be none or console (OTLP needs opentelemetry-exporter-otlp)"
-        )
+@dataclass
+class Telemetry:
+    """The providers a command installed; `prometheus` when /metrics is to be served."""
+
+    tracer_provider: TracerProvider | None = None
+    meter_provider: MeterProvider | None = None
+    prometheus: bool = False
+
+    def shutdown(self) -> None:
+        """Flush and stop the exporters (spans of the last seconds are sent here)."""
+        if self.tracer_provider is not None:
+            self.tracer_provider.shutdown()
+        if self.meter_provider is not None:
+            self.meter_provider.shutdown()
+
+
+def _exporter_names(signal: Signal, environ: Mapping[str, str]) -> list[str]:
+    name_variable = _VARIABLES[signal]
+    raw = environ.get(name_variable, "")
+    for name in (n.strip().lower() for n in raw.split(",")):
+        if name and name != "none" and name not in _ALLOWED[signal]:
+            allowed = ", ".join(sorted({"none", *_ALLOWED[signal]} - _OTLP | {"otlp"}))
+            raise ConfigFileError(name_variable, f"must be one of {allowed}")
+    try:
+        return list(dict.fromkeys(sdk_configuration._get_exporter_names(signal)))
+    except RuntimeError:
+        protocol = f"OTEL_EXPORTER_OTLP_{signal.upper()}_PROTOCOL"
+        if not environ.get(protocol):
+            protocol = "OTEL_EXPORTER_OTLP_PROTOCOL"
+        raise ConfigFileError(protocol, "must be grpc or http/protobuf") from None
+
+
+def _classes(signal: Signal, names: list[str]) -> dict[str, type]:
+    """The exporter classes the SDK's entry points name (the SDK's own look-up)."""
+    traces, metric_classes, _ = sdk_configuration._import_exporters(
+        names if signal == "traces" else [], names if signal == "metrics" else [], []
+    )
+    return dict(traces) if signal == "traces" else dict(metric_classes)
+
+
+def _resource(environ: Mapping[str, str]) -> Resource:
+    # OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES are read by the SDK; the service's own
+    # name only when neither names one.
+    named = "OTEL_SERVICE_NAME" in environ or "service.name=" in environ.get(
+        "OTEL_RESOURCE_ATTRIBUTES", ""
+    )
+    return Resource.create({} if named else {"service.name": SERVICE_NAME})
+
+
+def _interval(environ: Mapping[str, str]) -> float:
     raw_interval = environ.get(INTERVAL_VARIABLE, "60000")
     try:
         interval_ms = float(raw_interval)
@@ -43,14 +108,96 @@ def metrics_provider(
         raise ConfigFileError(INTERVAL_VARIABLE, "must be a number of milliseconds") from None
     if interval_ms <= 0:
         raise ConfigFileError(INTERVAL_VARIABLE, "must be a positive number of milliseconds")
-    reader = PeriodicExportingMetricReader(
-        ConsoleMetricExporter(out=out), export_interval_millis=interval_ms
-    )
-    return MeterProvider(
-        metric_readers=[reader], resource=Resource.create({"service.name": SERVICE_NAME})
-    )
+    return interval_ms
 
 
-def install(provider: MeterProvider | None) -> None:
-    if provider is not None:
-        metrics.set_meter_provider(provider)
+def span_exporters(
+    environ: Mapping[str, str] = os.environ, out: TextIO = sys.stderr
+) -> list[SpanExporter]:
+    """The exporters `OTEL_TRACES_EXPORTER` names (empty: tracing off)."""
+    return [
+        ConsoleSpanExporter(out=out) if name == "console" else cls()
+        for name, cls in _classes("traces", _exporter_names("traces", environ)).items()
+    ]
+
+
+def tracer_provider(
+    environ: Mapping[str, str] = os.environ, out: TextIO = sys.stderr
+) -> TracerProvider | None:
+    """The SDK tracer provider `OTEL_TRACES_EXPORTER` asks for, or None when tracing is off."""
+    exporters = span_exporters(environ, out)
+    if not exporters:
+        return None
+    provider = TracerProvider(resource=_resource(environ))
+    for exporter in exporters:
+        # OTEL_BSP_* (queue, batch size, delay) are read by the processor itself.
+        provider.add_span_processor(BatchSpanProcessor(exporter))
+    return provider
+
+
+def metrics_provider(
+    environ: Mapping[str, str] = os.environ,
+    out: TextIO = sys.stderr,
+    health_port: int | None = None,
+) -> tuple[MeterProvider | None, bool]:
+    """The SDK meter provider `OTEL_METRICS_EXPORTER` asks for (None: metrics off), and whether
+    the Prometheus reader is among its readers. `health_port`: where /metrics would be served
+    (None: this command serves nothing, so `prometheus` is refused)."""
+    readers = metric_readers(environ, out, health_port)
+    if not readers:
+        return None, False
+    prometheus = any(_is_prometheus(reader) for reader in readers)
+    return MeterProvider(metric_readers=readers, resource=_resource(environ)), prometheus
+
+
+def _is_prometheus(reader: MetricReader) -> bool:
+    from opentelemetry.exporter.prometheus import PrometheusMetricReader
+
+    return isinstance(reader, PrometheusMetricReader)
+
+
+def metric_readers(
+    environ: Mapping[str, str] = os.environ,
+    out: TextIO = sys.stderr,
+    health_port: int | None = None,
+) -> list[MetricReader]:
+    """The readers `OTEL_METRICS_EXPORTER` names (empty: metrics off)."""
+    names = _exporter_names("metrics", environ)
+    readers: list[MetricReader] = []
+    for name, cls in _classes("metrics", names).items():
+        if name == PROMETHEUS:
+            if not health_port:
+                port_variable = variable("health_port")
+                raise ConfigFileError(
+                    EXPORTER_VARIABLE,
+                    f"prometheus is served on the health port: set {port_variable} (not 0)",
+                )
+            # The reader alone, not the SDK's auto reader, which opens a port of its own.
+            from opentelemetry.exporter.prometheus import PrometheusMetricReader
+
+            readers.append(PrometheusMetricReader())
+            continue
+        exporter: MetricExporter = ConsoleMetricExporter(out=out) if name == "console" else cls()
+        readers.append(
+            PeriodicExportingMetricReader(exporter, export_interval_millis=_interval(environ))
+        )
+    return readers
+
+
+def configure(
+    *, metrics_wanted: bool = True, health_port: int | None = None, out: TextIO = sys.stderr
+) -> Telemetry:
+    """Read the OTEL_* variables; raises ConfigFileError (exit 2) naming a wrong one."""
+    traces = tracer_provider(os.environ, out)
+    meters, prometheus = (
+        metrics_provider(os.environ, out, health_port) if metrics_wanted else (None, False)
+    )
+    return Telemetry(traces, meters, prometheus)
+
+
+def install(telemetry: Telemetry) -> None:
+    if telemetry.tracer_provider is not None:
+        trace.set_tracer_provider(telemetry.tracer_provider)
+        tracing.set_enabled(True)
+    if telemetry.meter_provider is not None:
+        metrics.set_meter_provider(telemetry.meter_provider)

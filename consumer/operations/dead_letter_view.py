@@ -83,6 +83,11 @@ class DeadLetterView:
             "redrive_id": self.redrive_id,
         }
 
+    def traceparent(self) -> str | None:
+        """`profile_sync.traceparent`: the trace of the failed processing (tracing on)."""
+        found = [v for k, v in self.headers if k == h.H_TRACEPARENT]
+        return _text(found[-1]) if found else None
+
     def original_headers(self) -> list[Header]:
         """The source record's headers, as the dead letter copied them (before the service's)."""
         return [(k, v) for k, v in self.headers if k not in SERVICE_HEADERS and k != H_REDRIVE_ID]

@@ -62,6 +62,7 @@ def document(view: DeadLetterView, decoder: EventDecoder, show_pii: bool) -> dic
         "failed_at": view.failed_at,
         "message": view.message,
         "detail": view.detail,
+        "traceparent": view.traceparent(),
         "key": None if view.key is None else view.key.decode("utf-8", "replace"),
         "original_headers": originals,
         "value": decode_value(view.value, decoder, show_pii),

@@ -244,6 +244,10 @@ class Pipeline:
         tracker = self._tracker
         return {tp: pos for tp in partitions if (pos := tracker.position(tp)) is not None}
 
+    def oldest_unaccounted(self) -> dict[TopicPartitionKey, int | None]:
+        """The lag gauges' view: per owned partition, its oldest offset not accounted for."""
+        return self._tracker.oldest()
+
     def forget(self, partitions: Iterable[TopicPartitionKey]) -> None:
         partitions = list(partitions)
         for tp in partitions:

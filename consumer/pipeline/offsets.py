@@ -96,6 +96,13 @@ class OffsetTracker:
     def total_pending(self) -> int:
         return sum(len(p.outstanding) - len(p.done) for p in self._partitions.values())
 
+    def oldest(self) -> dict[TopicPartitionKey, int | None]:
+        """Per owned partition, the offset of its oldest record not accounted for (None: all
+        are)."""
+        return {
+            tp: p.outstanding[0] if p.outstanding else None for tp, p in self._partitions.items()
+        }
+
     def position(self, tp: TopicPartitionKey) -> int | None:
         part = self._partitions.get(tp)
         return None if part is None else part.position

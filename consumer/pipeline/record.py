@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Final, Literal
 
+from opentelemetry.trace import SpanContext
+
 # (primary ms, secondary ms, offset): docs/DESIGN.md §6's ordering key, the mapper's
 # `EventOrder` with the Kafka offset as the last tie-breaker.
 OrderingKey = tuple[int, int, int]
@@ -40,6 +42,7 @@ class SourceRecord:
         "record",
         "timestamp_ms",
         "topic",
+        "trace_context",
         "value",
     )
 
@@ -71,6 +74,9 @@ class SourceRecord:
         self.entity_json: bytes = b""
         self.attempts = 0
         self.progress = POLLED
+        # The span of the AEP batch that last carried it (tracing on): a dead letter of the
+        # record continues that trace.
+        self.trace_context: SpanContext | None = None
 
     @property
     def coordinates(self) -> tuple[str, int, int]:

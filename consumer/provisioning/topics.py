@@ -188,3 +188,19 @@ def create_topics(
             future.result(timeout=timeout_s)
         except KafkaException as exc:
             raise TopicsUnavailable(f"creating topic {name!r} failed ({exc.args[0]})") from None
+
+
+def max_message_bytes(admin: TopicAdmin, topic: str, timeout_s: float) -> int | None:
+    """The topic's `max.message.bytes` (the broker's bound on one record batch), or None when the
+    topic's configuration cannot be read."""
+    futures = admin.describe_configs(
+        [ConfigResource(ResourceType.TOPIC, topic)], request_timeout=timeout_s
+    )
+    for future in futures.values():
+        try:
+            entry = future.result(timeout=timeout_s).get("max.message.bytes")
+        except KafkaException:
+            return None
+        if entry is not None and str(entry.value).isdigit():
+            return int(entry.value)
+    return None

@@ -33,6 +33,7 @@ from aepp import schema as schema_api
 
 from aep_emulator.options import EmulatorOptions
 from aep_emulator.server import RunningEmulator, running_emulator
+from tests.support.kafka import TopicFactory
 
 ORG = "0DD379AC5B117F6E0A494106@AdobeOrg"
 CLIENT_ID = "aepp-compat"
@@ -221,9 +222,15 @@ def test_aepp_provisions_streams_and_reads_profiles(emulator: RunningEmulator) -
     assert made_requests <= REQUEST_BOUND
 
 
-def run_init(url: str) -> dict[str, Any]:
-    """`profile-sync init --json` against the emulator, as its operator would run it."""
+def run_init(url: str, topics: TopicFactory) -> dict[str, Any]:
+    """`profile-sync init --json` against the emulator and the session broker, as its operator
+    would run it (init also creates the service's own topics beside a fresh source topic)."""
+    source = topics(partitions=1, dlq=False, state=False)
     env = {
+        "PROFILE_SYNC_KAFKA_BOOTSTRAP_SERVERS": topics.bootstrap,
+        "PROFILE_SYNC_TOPIC": source.name,
+        "PROFILE_SYNC_DLQ_TOPIC": f"{source.name}.dlq",
+        "PROFILE_SYNC_GROUP_ID": source.name,
         **{k: v for k, v in os.environ.items() if not k.startswith("PROFILE_SYNC_")},
         "PROFILE_SYNC_AEP_IMS_URL": url,
         "PROFILE_SYNC_AEP_PLATFORM_URL": url,
@@ -243,9 +250,9 @@ def run_init(url: str) -> dict[str, Any]:
 
 @pytest.mark.slow
 @pytest.mark.usefixtures("aepp_config")
-def test_aepp_reads_what_init_created(emulator: RunningEmulator) -> None:
+def test_aepp_reads_what_init_created(emulator: RunningEmulator, make_topics: TopicFactory) -> None:
     url = emulator.url
-    made = run_init(url)
+    made = run_init(url, make_topics)
     before = requests_seen(url)
     conn = connect(url)
 

@@ -117,10 +117,9 @@ def test_the_secrets_reach_the_pods_by_reference(rendered: dict[str, str]) -> No
     assert base64.b64decode(secret["data"]["aep-client-secret"]).decode() == SECRET_VALUES[0]
     assert base64.b64decode(secret["data"]["kafka-sasl-password"]).decode() == SECRET_VALUES[1]
     container = _consumer(docs)
-    assert env_of(container)["PROFILE_SYNC_AEP_CLIENT_SECRET"] == {
-        "secretKeyRef": {"name": FULLNAME, "key": "aep-client-secret"}
-    }
+    assert "PROFILE_SYNC_AEP_CLIENT_SECRET" not in env_of(container)
     settings = _settings(docs)
+    client_secret_file = Path(settings["PROFILE_SYNC_AEP_CLIENT_SECRET_FILE"])
     password_file = Path(settings["PROFILE_SYNC_KAFKA_SASL_PASSWORD_FILE"])
     mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
     assert str(password_file.parent) == mounts["secrets"]
@@ -130,10 +129,22 @@ def test_the_secrets_reach_the_pods_by_reference(rendered: dict[str, str]) -> No
         if v["name"] == "secrets"
     )
     assert {"key": "kafka-sasl-password", "path": password_file.name} in volume["secret"]["items"]
+    assert client_secret_file.parent == password_file.parent
+    assert {"key": "aep-client-secret", "path": client_secret_file.name} in volume["secret"][
+        "items"
+    ]
     kafka = json.loads(settings["PROFILE_SYNC_KAFKA_CONFIG"])
     assert kafka["security.protocol"] == "SASL_SSL"
     assert kafka["sasl.mechanism"] == "SCRAM-SHA-512"
     assert "sasl.password" not in kafka
+
+
+def test_the_client_secret_can_come_by_secret_key_ref(helm_binary: Path) -> None:
+    container = _consumer(_render(helm_binary, "--set", "aep.clientSecretFrom=env"))
+    assert env_of(container)["PROFILE_SYNC_AEP_CLIENT_SECRET"] == {
+        "secretKeyRef": {"name": FULLNAME, "key": "aep-client-secret"}
+    }
+    assert "PROFILE_SYNC_AEP_CLIENT_SECRET_FILE" not in env_of(container)
 
 
 def test_existing_secret_can_be_read_as_files(rendered: dict[str, str]) -> None:

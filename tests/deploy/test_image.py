@@ -51,10 +51,17 @@ class Container:
     state: Path
 
     def run(
-        self, argv: Sequence[str], env: Mapping[str, str] | None = None, timeout: float = 300
+        self,
+        argv: Sequence[str],
+        env: Mapping[str, str] | None = None,
+        timeout: float = 300,
+        mounts: Mapping[Path, str] | None = None,
     ) -> subprocess.CompletedProcess[str]:
+        """`mounts`: host directory -> path in the container, read-only (the Secret volumes)."""
         cmd = ["buildah", "run", "--isolation", "chroot", "--network", "host"]
         cmd += ["-v", f"{self.tmp}:/tmp", "-v", f"{self.state}:/var/lib/profile-sync/state"]
+        for host, inside in (mounts or {}).items():
+            cmd += ["-v", f"{host}:{inside}:ro"]
         for key, value in (env or {}).items():
             cmd += ["--env", f"{key}={value}"]
         cmd += [self.name, "--", *argv]
@@ -155,10 +162,21 @@ def test_the_image_has_no_emulator_and_no_build_tools(container: Container) -> N
     assert _importable(container, runtime) == runtime
 
 
-def _chart_env(helm_binary: Path, stack: LocalStack) -> tuple[dict[str, str], dict[str, str]]:
-    """The environment the chart gives the init hook and the consumer, rendered with values
-    that point at the local stack: (init Job env, Deployment env), secrets resolved from the
-    rendered Secrets as the kubelet would."""
+@dataclass
+class ChartContainer:
+    """What the chart gives one container: its environment and its Secret volumes (host
+    directory holding the files -> mount path)."""
+
+    env: dict[str, str]
+    mounts: dict[Path, str]
+
+
+def _chart_env(
+    helm_binary: Path, stack: LocalStack, files: Path
+) -> tuple[ChartContainer, ChartContainer]:
+    """The environment and Secret volumes the chart gives the init hook and the consumer,
+    rendered with values that point at the local stack: (init Job, Deployment), secrets
+    resolved from the rendered Secrets and written under `files` as the kubelet would."""
     values = {
         "kafka": {
             "bootstrapServers": stack.bootstrap,
@@ -188,7 +206,20 @@ def _chart_env(helm_binary: Path, stack: LocalStack) -> tuple[dict[str, str], di
     }
     config_maps = {doc["metadata"]["name"]: doc["data"] for doc in find(docs, "ConfigMap")}
 
-    def resolve(container: dict[str, Any]) -> dict[str, str]:
+    def resolve(pod: dict[str, Any], container: dict[str, Any]) -> ChartContainer:
+        volumes = {volume["name"]: volume for volume in pod.get("volumes", [])}
+        mounts: dict[Path, str] = {}
+        for mount in container.get("volumeMounts", []):
+            secret = volumes[mount["name"]].get("secret")
+            if secret is None:
+                continue
+            host = files / f"{container['name']}-{mount['name']}"
+            host.mkdir(parents=True)
+            for item in secret["items"]:
+                target = host / item["path"]
+                target.write_text(secrets[secret["secretName"]][item["key"]])
+                os.chown(target, 10001, 10001)
+            mounts[host] = mount["mountPath"]
         env: dict[str, str] = {}
         for source in container.get("envFrom", []):
             env.update(config_maps[source["configMapRef"]["name"]])
@@ -198,18 +229,28 @@ def _chart_env(helm_binary: Path, stack: LocalStack) -> tuple[dict[str, str], di
             else:
                 ref = item["valueFrom"]["secretKeyRef"]
                 env[item["name"]] = secrets[ref["name"]][ref["key"]]
-        return env
+        return ChartContainer(env, mounts)
 
-    init = one(docs, "Job", f"{FULLNAME}-init")["spec"]["template"]["spec"]["containers"][0]
-    consumer = one(docs, "Deployment")["spec"]["template"]["spec"]["containers"][0]
+    init_pod = one(docs, "Job", f"{FULLNAME}-init")["spec"]["template"]["spec"]
+    consumer_pod = one(docs, "Deployment")["spec"]["template"]["spec"]
+    init, consumer = init_pod["containers"][0], consumer_pod["containers"][0]
     assert init["image"] == consumer["image"]
-    return resolve(init), resolve(consumer)
+    return resolve(init_pod, init), resolve(consumer_pod, consumer)
 
 
-def _written_outside_volumes(root: Path, since: float) -> list[str]:
+def _written_outside_volumes(root: Path, since: float, mount_points: Sequence[str]) -> list[str]:
+    """Files changed since `since`, besides the volumes and the directories buildah makes for the
+    Secret volumes' mount points."""
+    made_by_buildah = {
+        "/".join(Path(point).parts[1:i])
+        for point in mount_points
+        for i in range(2, len(Path(point).parts) + 1)
+    }
     written = []
     for path in root.rglob("*"):
         relative = path.relative_to(root).as_posix()
+        if relative in made_by_buildah:
+            continue
         if relative.split("/")[0] in {"tmp", "proc", "sys", "dev", "run"}:
             continue
         if relative.startswith("var/lib/profile-sync/state") or relative in RUNTIME_FILES:
@@ -233,18 +274,18 @@ def test_init_and_run_in_the_image_deliver_everything(
         ).stdout.strip()
     )
     with LocalStack(partitions=3, work_dir=tmp_path / "stack") as stack:
-        init_env, env = _chart_env(helm_binary, stack)
+        init, consumer = _chart_env(helm_binary, stack, tmp_path / "secret-volumes")
         started = time.time()
 
-        plan = container.run(["profile-sync", "init", "--plan"], init_env)
+        plan = container.run(["profile-sync", "init", "--plan"], init.env, mounts=init.mounts)
         assert plan.returncode == 2, plan.stderr[-3000:]  # 2: changes pending
         assert "nothing was written (--plan)" in plan.stdout + plan.stderr
-        applied = container.run(["profile-sync", "init", "--json"], init_env)
+        applied = container.run(["profile-sync", "init", "--json"], init.env, mounts=init.mounts)
         assert applied.returncode == 0, applied.stderr[-3000:]
         changes = json.loads(applied.stdout.strip().splitlines()[-1])["changes"]
         # The plan wrote nothing: everything it listed was still to create.
         assert {change["kind"] for change in changes} >= {"schema", "dataset"}
-        replan = container.run(["profile-sync", "init", "--plan"], init_env)
+        replan = container.run(["profile-sync", "init", "--plan"], init.env, mounts=init.mounts)
         assert replan.returncode == 0, replan.stderr[-3000:]
         assert "nothing to do" in replan.stdout + replan.stderr
 
@@ -252,7 +293,12 @@ def test_init_and_run_in_the_image_deliver_everything(
         assert summary
 
         # As in the chart: no config file, `run` finds the resources by name.
-        ran = container.run(["profile-sync", "run", "--exit-when-idle", "3"], env, timeout=600)
+        ran = container.run(
+            ["profile-sync", "run", "--exit-when-idle", "3"],
+            consumer.env,
+            timeout=600,
+            mounts=consumer.mounts,
+        )
         assert ran.returncode == 0, ran.stderr[-3000:]
 
         result = stack.account()
@@ -260,5 +306,6 @@ def test_init_and_run_in_the_image_deliver_everything(
         assert result.lost == 0, result.lost_coordinates[:10]
         assert result.delivered > 0
         assert result.dead_lettered > 0  # the poison events, dead-lettered from inside the image
-    written = _written_outside_volumes(mounted, started)
+    points = [*init.mounts.values(), *consumer.mounts.values()]
+    written = _written_outside_volumes(mounted, started, points)
     assert written == [], f"the run wrote outside /tmp and the state directory: {written[:20]}"

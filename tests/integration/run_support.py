@@ -95,6 +95,8 @@ def consumer_env(
         "PROFILE_SYNC_AEP_DATASET_ID": p.dataset.id,
         "PROFILE_SYNC_BATCH_LINGER_MS": "50",
         "PROFILE_SYNC_LOG_LEVEL": "WARNING",
+        # Health endpoints only where a test asks for them (on a free port).
+        "PROFILE_SYNC_HEALTH_PORT": "0",
         "PROFILE_SYNC_KAFKA_CONSUMER_CONFIG": orjson.dumps(
             {"session.timeout.ms": 6000, "heartbeat.interval.ms": 500}
         ).decode(),

@@ -201,7 +201,7 @@ def _crafted_source_records(
 ) -> tuple[Counter[str], list[SampleEvent]]:
     """Source values the generator does not make: Confluent framing without a registry, an
     Avro body with bytes left over, a known writer schema that is no commerce event, a
-    timestamp out of range, a name over the contract's length, a record over AEP's 100 KB."""
+    timestamp out of range, a negative customer group id, a record over AEP's 100 KB."""
     (schema_dir / "LoyaltyPointsAdded.avsc").write_text(orjson.dumps(OTHER_SCHEMA).decode())
     other = parse_writer_schema(orjson.dumps(OTHER_SCHEMA).decode(), origin="test")
     other_body = io.BytesIO()
@@ -219,7 +219,7 @@ def _crafted_source_records(
         if kind == 3:
             datum["customer"]["updated_at"] = 10**15  # the year 33658
         elif kind == 4:
-            datum["customer"]["firstname"] = "Annemarie" * 8000
+            datum["customer"]["group_id"] = -1  # Avro takes it; the contract's ids are >= 0
         elif kind == 5:
             datum["customer"].update(firstname="Anna" * 15000, lastname="Berg" * 15000)
         encoded = encoder.encode_single_object(event.record_type, datum)

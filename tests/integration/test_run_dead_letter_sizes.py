@@ -1,6 +1,8 @@
 """`run` with poison too large to copy whole to the dead-letter topic: once over the dead-letter
 producer's message.max.bytes, once over the topic's max.message.bytes. Each is dead-lettered
-without its value (marked with its size) and `run` goes on: no crash loop on one record."""
+without its value (marked with its size) and `run` goes on: no crash loop on one record. Small
+poison written around the oversized one keeps its value: the producer's bound follows the topic's,
+so the broker never refuses a batch that holds their copies too."""
 
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ from tests.support.kafka import TopicFactory, Topics
 OVER_THE_PRODUCER = b"bad" + b"\xff" * 999_797
 OVER_THE_TOPIC = b"bad" + b"\xff" * 99_997
 DLQ_MAX_MESSAGE_BYTES = "65536"
+SMALL_POISON = (b"bad-before", b"bad-after")
 
 
 def test_poison_too_large_to_copy_is_dead_lettered_without_its_value(
@@ -46,7 +49,9 @@ def test_poison_too_large_to_copy_is_dead_lettered_without_its_value(
         encoder.encode_single_object(good[0].record_type, good[0].datum),
         OVER_THE_PRODUCER,
         encoder.encode_single_object(good[1].record_type, good[1].datum),
+        SMALL_POISON[0],
         OVER_THE_TOPIC,
+        SMALL_POISON[1],
         encoder.encode_single_object(good[2].record_type, good[2].datum),
     ]
     producer = Producer(
@@ -66,8 +71,11 @@ def test_poison_too_large_to_copy_is_dead_lettered_without_its_value(
         assert len(target.records()) == 3
 
     copies = {copy.coordinates[2]: copy for copy in read_dead_letters(kafka_broker.bootstrap, dlq)}
-    assert sorted(copies) == [1, 3]
-    for offset, size in ((1, len(OVER_THE_PRODUCER)), (3, len(OVER_THE_TOPIC))):
+    assert sorted(copies) == [1, 3, 4, 5]
+    for offset, value in ((3, SMALL_POISON[0]), (5, SMALL_POISON[1])):
+        assert copies[offset].value == value
+        assert H_VALUE_OMITTED not in copies[offset].headers
+    for offset, size in ((1, len(OVER_THE_PRODUCER)), (4, len(OVER_THE_TOPIC))):
         copy = copies[offset]
         assert copy.value is None
         assert copy.key == b"k"

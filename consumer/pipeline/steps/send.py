@@ -49,6 +49,7 @@ from consumer.aep.protocol import (
 )
 from consumer.aep.rate_limit import ProcessRateLimit, RetryRateLimit
 from consumer.config import exit_codes
+from consumer.observability import tracing
 from consumer.observability.metrics import Metrics
 from consumer.pipeline.errors import DeadLetter, MessageRejected, StopConsumer
 from consumer.pipeline.lanes import CustomerLanes
@@ -286,6 +287,22 @@ class SendStep:
                 return
 
     async def _deliver(self, records: list[SourceRecord]) -> None:
+        if not tracing.enabled():
+            await self._deliver_records(records)
+            return
+        # One span per batch, over its attempts, back-offs and splits (each HTTP attempt is a
+        # client span inside it); linked to the trace contexts the records came with.
+        with tracing.TRACER.start_as_current_span(
+            "profile_sync deliver",
+            links=tracing.links(r.headers for r in records),
+            attributes={"profile_sync.batch.records": len(records)},
+        ) as span:
+            context = span.get_span_context()
+            for record in records:
+                record.trace_context = context
+            await self._deliver_records(records)
+
+    async def _deliver_records(self, records: list[SourceRecord]) -> None:
         request = _Request(self._events, records)
         try:
             await self._send_until_final(records, request)
@@ -336,6 +353,7 @@ class SendStep:
                     at=time.time(),
                     customers=[r.customer_id for r in pending],
                 )
+            tracing.RESEND_COUNT.set(retries)
             try:
                 answer = await self._sender.send(outgoing)
             except BaseException:

@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 import httpx
 import pytest
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
 
 from consumer.aep.platform_http import (
     PlatformAccessError,
@@ -133,3 +135,19 @@ def test_404_is_none_when_allowed() -> None:
     assert http.request("GET", "/data/x", allow_404=True) is None
     with pytest.raises(PlatformError):
         http.request("GET", "/data/x")
+
+
+def test_each_attempt_is_a_client_span_without_the_query(spans: InMemorySpanExporter) -> None:
+    answers = iter([httpx.Response(503), httpx.Response(200, json={})])
+    http, _ = layer(lambda request: next(answers))
+    http.request("GET", "/data/foundation/schemaregistry/tenant/schemas", params=[("t", "Jane")])
+    first, second = spans.get_finished_spans()
+    assert (first.name, first.kind) == ("GET", SpanKind.CLIENT)
+    a, b = dict(first.attributes or {}), dict(second.attributes or {})
+    assert a["http.response.status_code"] == 503
+    assert a["error.type"] == "503"
+    assert "http.request.resend_count" not in a
+    assert b["http.response.status_code"] == 200
+    assert b["http.request.resend_count"] == 1
+    assert b["url.full"].endswith("/data/foundation/schemaregistry/tenant/schemas")
+    assert "Jane" not in str(a) + str(b)

@@ -196,7 +196,7 @@ def test_every_design_variable_is_a_setting() -> None:
         "aep_ready_at", "xdm_audit_field_group", "xdm_tenant_fields", "xdm_email_identity",
         "gender_map", "aep_max_requests_per_s", "aep_max_records_per_s", "expected_replicas",
         "aep_request_timeout_s", "revoke_timeout_s", "dlq_guard_window_s",
-        "dlq_guard_min_records", "dlq_guard_max_share", "replay_topic",
+        "dlq_guard_min_records", "dlq_guard_max_share", "replay_topic", "health_port",
     }  # fmt: skip
     assert design_variables <= known_keys()
 

@@ -37,3 +37,19 @@ def test_producers_are_idempotent_with_acks_all(monkeypatch: pytest.MonkeyPatch)
         assert config["enable.idempotence"] == "true"
         assert config["acks"] == "all"
         assert config["linger.ms"] == "50"
+
+
+@pytest.mark.parametrize(
+    ("own", "topic", "expected"),
+    [
+        (None, 65_536, "65536"),
+        ('{"message.max.bytes": 50000}', 65_536, "50000"),
+        (None, 10, "1000"),
+    ],
+)
+def test_the_dead_letter_producer_bound_follows_the_topics(
+    monkeypatch: pytest.MonkeyPatch, own: str | None, topic: int, expected: str
+) -> None:
+    s = settings(monkeypatch, **({"KAFKA_PRODUCER_CONFIG": own} if own else {}))
+    assert "message.max.bytes" not in dead_letter_producer_config(s) or own
+    assert dead_letter_producer_config(s, topic)["message.max.bytes"] == expected

@@ -1,4 +1,5 @@
-"""Metrics reach the exporter the environment names, and a wrong name fails at start."""
+"""Traces and metrics reach the exporters the OTEL_* variables name (the SDK's own look-up), and a
+wrong value fails at start naming the variable."""
 
 from __future__ import annotations
 
@@ -6,22 +7,55 @@ import io
 import json
 
 import pytest
+from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GrpcSpans
+from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter as HttpMetrics
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpSpans
+from opentelemetry.exporter.prometheus import PrometheusMetricReader
+from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
 
 from consumer.config.settings import ConfigFileError
 from consumer.observability import metric_names
 from consumer.observability.metrics import Metrics
-from consumer.observability.telemetry import metrics_provider
+from consumer.observability.telemetry import (
+    configure,
+    metric_readers,
+    metrics_provider,
+    span_exporters,
+    tracer_provider,
+)
+
+_OTEL = (
+    "OTEL_TRACES_EXPORTER",
+    "OTEL_METRICS_EXPORTER",
+    "OTEL_EXPORTER_OTLP_PROTOCOL",
+    "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+    "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL",
+    "OTEL_SERVICE_NAME",
+    "OTEL_METRIC_EXPORT_INTERVAL",
+)
 
 
-def test_metrics_are_off_by_default() -> None:
-    assert metrics_provider({}) is None
-    assert metrics_provider({"OTEL_METRICS_EXPORTER": "none"}) is None
+@pytest.fixture(autouse=True)
+def _clean_otel(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in _OTEL:
+        monkeypatch.delenv(name, raising=False)
 
 
-def test_console_exporter_writes_the_consumers_metrics() -> None:
+def test_telemetry_is_off_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    telemetry = configure(health_port=8080)
+    assert telemetry.tracer_provider is None
+    assert telemetry.meter_provider is None
+    monkeypatch.setenv("OTEL_METRICS_EXPORTER", "none")
+    monkeypatch.setenv("OTEL_TRACES_EXPORTER", "none")
+    assert configure(health_port=8080).meter_provider is None
+
+
+def test_console_exporter_writes_the_consumers_metrics(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OTEL_METRICS_EXPORTER", "console")
     out = io.StringIO()
-    provider = metrics_provider({"OTEL_METRICS_EXPORTER": "console"}, out=out)
+    provider, prometheus = metrics_provider(out=out)
     assert provider is not None
+    assert not prometheus
     instruments = Metrics(provider.get_meter("test"))
     instruments.records_in.add(3)
     provider.force_flush()
@@ -38,10 +72,73 @@ def test_console_exporter_writes_the_consumers_metrics() -> None:
     )
 
 
+def test_console_spans_go_to_the_given_stream(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OTEL_TRACES_EXPORTER", "console")
+    monkeypatch.setenv("OTEL_SERVICE_NAME", "sync-eu")
+    out = io.StringIO()
+    provider = tracer_provider(out=out)
+    assert provider is not None
+    with provider.get_tracer("test").start_as_current_span("one"):
+        pass
+    provider.shutdown()
+    span = json.loads(out.getvalue())
+    assert span["name"] == "one"
+    assert span["resource"]["attributes"]["service.name"] == "sync-eu"
+
+
+@pytest.mark.parametrize(
+    ("protocol", "exporter"), [(None, GrpcSpans), ("grpc", GrpcSpans), ("http/protobuf", HttpSpans)]
+)
+def test_otlp_follows_the_protocol_variable(
+    monkeypatch: pytest.MonkeyPatch, protocol: str | None, exporter: type
+) -> None:
+    monkeypatch.setenv("OTEL_TRACES_EXPORTER", "otlp")
+    if protocol is not None:
+        monkeypatch.setenv("OTEL_EXPORTER_OTLP_PROTOCOL", protocol)
+    exporters = span_exporters()
+    assert [type(e) for e in exporters] == [exporter]
+    for made in exporters:
+        made.shutdown()
+
+
+def test_otlp_metrics_use_the_per_signal_protocol(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OTEL_METRICS_EXPORTER", "otlp")
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "http/protobuf")
+    (reader,) = metric_readers()
+    assert isinstance(reader, PeriodicExportingMetricReader)
+    assert isinstance(reader._exporter, HttpMetrics)
+    reader.shutdown()
+
+
+def test_prometheus_is_a_reader_served_on_the_health_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OTEL_METRICS_EXPORTER", "prometheus")
+    (reader,) = metric_readers(health_port=8080)
+    assert isinstance(reader, PrometheusMetricReader)
+    provider, prometheus = metrics_provider(health_port=8080)
+    assert provider is not None
+    assert prometheus
+    provider.shutdown()
+    with pytest.raises(ConfigFileError) as info:
+        metrics_provider(health_port=0)
+    assert info.value.setting == "OTEL_METRICS_EXPORTER"
+    assert "PROFILE_SYNC_HEALTH_PORT" in info.value.reason
+
+
 @pytest.mark.parametrize(
     ("environ", "variable"),
     [
-        ({"OTEL_METRICS_EXPORTER": "otlp"}, "OTEL_METRICS_EXPORTER"),
+        ({"OTEL_METRICS_EXPORTER": "statsd"}, "OTEL_METRICS_EXPORTER"),
+        ({"OTEL_TRACES_EXPORTER": "zipkin"}, "OTEL_TRACES_EXPORTER"),
+        ({"OTEL_TRACES_EXPORTER": "prometheus"}, "OTEL_TRACES_EXPORTER"),
+        ({"OTEL_TRACES_EXPORTER": "console,jaeger"}, "OTEL_TRACES_EXPORTER"),
+        (
+            {"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"},
+            "OTEL_EXPORTER_OTLP_PROTOCOL",
+        ),
+        (
+            {"OTEL_METRICS_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL": "thrift"},
+            "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL",
+        ),
         (
             {"OTEL_METRICS_EXPORTER": "console", "OTEL_METRIC_EXPORT_INTERVAL": "soon"},
             "OTEL_METRIC_EXPORT_INTERVAL",
@@ -53,8 +150,10 @@ def test_console_exporter_writes_the_consumers_metrics() -> None:
     ],
 )
 def test_a_wrong_exporter_setting_names_the_variable(
-    environ: dict[str, str], variable: str
+    monkeypatch: pytest.MonkeyPatch, environ: dict[str, str], variable: str
 ) -> None:
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
     with pytest.raises(ConfigFileError) as info:
-        metrics_provider(environ)
+        configure(health_port=8080)
     assert info.value.setting == variable

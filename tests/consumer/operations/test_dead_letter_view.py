@@ -86,3 +86,12 @@ def test_a_detail_that_is_not_json_is_kept_as_text() -> None:
     view = view_of(Message(_service(detail="{broken")))
     assert view.detail == "{broken"
     assert view.status is None
+
+
+def test_the_failed_processings_trace_is_the_last_service_traceparent() -> None:
+    # The source record's own `traceparent` is an original header, not the service's.
+    first = ("profile_sync.traceparent", b"00-" + b"1" * 32 + b"-" + b"2" * 16 + b"-01")
+    latest = ("profile_sync.traceparent", b"00-" + b"3" * 32 + b"-" + b"4" * 16 + b"-01")
+    view = view_of(Message([("traceparent", b"00-ab"), first, latest]))
+    assert view.traceparent() == latest[1].decode()
+    assert view_of(Message([("traceparent", b"00-ab")])).traceparent() is None
