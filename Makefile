@@ -85,8 +85,10 @@ format: $(STAMP)
 demo: $(STAMP) kafka-jars
 	$(PY) devenv/demo.py
 
+# Each figure beside the same figure of the commit before (its consumer, from a git worktree).
+BENCH_BASELINE ?= HEAD~1
 bench: $(STAMP) kafka-jars trace-tools
-	$(PY) bench/run_all.py
+	$(PY) bench/run_all.py --baseline $(BENCH_BASELINE)
 
 kafka-up: $(STAMP) kafka-jars
 	$(PY) devenv/kafka_local.py up

@@ -37,11 +37,12 @@ def produce_paced(
     seed: int = 5,
     poison_share: float = 0.0,
     stop: threading.Event | None = None,
+    linger_ms: int = 5,
 ) -> PacedResult:
     """Write `rate` events a second for `duration_s` (or until `stop` is set), evenly: every
     tick it sends what the clock says is due, so a late tick catches up instead of drifting."""
     encoder = EventEncoder(WriterSchemaRegistry.load(None))
-    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5, "acks": "all"})
+    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": linger_ms, "acks": "all"})
     result = PacedResult()
 
     def delivered(error: object, _message: object) -> None:

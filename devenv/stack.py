@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -263,10 +263,12 @@ class LocalStack:
         exit_when_idle: float | None = None,
         env: Mapping[str, str] | None = None,
         name: str = "run",
+        command: Sequence[str] = (PROFILE_SYNC,),
     ) -> subprocess.Popen[bytes]:
         """`profile-sync run` as a child process (stderr to `<work>/<name>.log`); the caller
-        waits for it (`wait_consumer`) or stops it."""
-        args = [PROFILE_SYNC, "run", "--config", str(config)]
+        waits for it (`wait_consumer`) or stops it. `command` runs another `profile-sync` (the
+        benchmarks' baseline: an older commit's code)."""
+        args = [*command, "run", "--config", str(config)]
         if exit_when_idle is not None:
             args += ["--exit-when-idle", repr(exit_when_idle)]
         log: IO[bytes] = (self.work / f"{name}.log").open("wb")

@@ -9,6 +9,8 @@ from __future__ import annotations
 import bisect
 import contextlib
 import os
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -35,6 +37,7 @@ class Figure:
     target: str
     met: bool | None  # None: not measured (an error, or a part missing)
     details: list[str] = field(default_factory=list)
+    baseline: str = ""  # the same figure measured with the baseline's consumer, same run
 
 
 @dataclass
@@ -47,11 +50,35 @@ class Topics:
 class Context:
     """The stack, the consumer's config file, the run's mode and results shared by figures."""
 
-    def __init__(self, stack: LocalStack, config: Path, *, quick: bool) -> None:
+    def __init__(
+        self, stack: LocalStack, config: Path, *, quick: bool, code: Path | None = None
+    ) -> None:
         self.stack = stack
         self.config = config
         self.quick = quick
+        # The consumer's code: this checkout (None) or another one (a baseline commit's
+        # `git worktree`), run with this checkout's interpreter and dependencies.
+        self.code = code
         self._saturation: Saturation | None = None
+
+    def for_code(self, code: Path | None) -> Context:
+        """The same stack and config, the consumer run from `code`; results not shared."""
+        return Context(self.stack, self.config, quick=self.quick, code=code)
+
+    def start_consumer(
+        self, env: Mapping[str, str], name: str, exit_when_idle: float | None = None
+    ) -> subprocess.Popen[bytes]:
+        if self.code is None:
+            return self.stack.start_consumer(
+                self.config, exit_when_idle=exit_when_idle, env=env, name=name
+            )
+        # The baseline's packages come first on the path (the editable install's finder
+        # comes after the path entries).
+        env = {**env, "PYTHONPATH": str(self.code)}
+        command = (sys.executable, "-P", "-c", "from consumer.cli import main; main()")
+        return self.stack.start_consumer(
+            self.config, exit_when_idle=exit_when_idle, env=env, name=name, command=command
+        )
 
     def seconds(self, full: float, quick: float) -> float:
         return quick if self.quick else full

@@ -1,4 +1,4 @@
-"""Cost per record: consumer CPU (user + system, all threads) per delivered record.
+"""Cost per record: consumer CPU (user + system, all threads) per delivered record <= 45 us.
 
 CPU of the `profile-sync run` child (psutil, sampled) over the saturated run's 10-90 % window,
 divided by the source records delivered in it; the whole-run figure (wait4 rusage of the child,
@@ -10,7 +10,7 @@ from __future__ import annotations
 from bench.figures.common import Context, Figure
 
 NAME = "cost per record"
-TARGET_US = 150.0
+TARGET_US = 45.0
 
 
 def measure(ctx: Context) -> Figure:

@@ -40,7 +40,7 @@ def measure(ctx: Context) -> Figure:
     topics = ctx.fresh_topics("outage", 6)
     stack.reset_emulator()
     started = time.monotonic()
-    process = stack.start_consumer(ctx.config, env=ctx.consumer_env(topics), name="run-outage")
+    process = ctx.start_consumer(ctx.consumer_env(topics), "run-outage")
     pid = process.pid
     stop_producing = threading.Event()
     producer = threading.Thread(

@@ -53,9 +53,9 @@ def _offline_rate(values: list[bytes]) -> tuple[float, float | None]:
     return measured, None
 
 
-def measure_saturation(ctx: Context) -> Saturation:
+def measure_saturation(ctx: Context, events: int | None = None) -> Saturation:
     stack = ctx.stack
-    events = 12_000 if ctx.quick else 80_000
+    events = events or (12_000 if ctx.quick else 80_000)
     topics = ctx.fresh_topics("saturation", 6)
     stack.produce(events, seed=11, topic=topics.topic)
     values = [m.value() for m in read_partitions(stack.bootstrap, topics.topic)]
@@ -64,9 +64,7 @@ def measure_saturation(ctx: Context) -> Saturation:
 
     stack.reset_emulator()
     started = time.monotonic()
-    process = stack.start_consumer(
-        ctx.config, exit_when_idle=3.0, env=ctx.consumer_env(topics), name="run-saturation"
-    )
+    process = ctx.start_consumer(ctx.consumer_env(topics), "run-saturation", exit_when_idle=3.0)
     assert stack.emulator_process is not None
     assert stack.broker is not None
     trees = {"emulator": stack.emulator_process.pid, "broker": stack.broker.pid}

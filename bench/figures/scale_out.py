@@ -43,10 +43,7 @@ def _rate(ctx: Context, processes: int, events: int) -> tuple[float, str]:
     stack.set_faults(LATENCY)
     started = time.monotonic()
     env = ctx.consumer_env(topics, expected_replicas=processes)
-    children = [
-        stack.start_consumer(ctx.config, env=env, name=f"run-scale{processes}-{n}")
-        for n in range(processes)
-    ]
+    children = [ctx.start_consumer(env, f"run-scale{processes}-{n}") for n in range(processes)]
     pids = [child.pid for child in children]
 
     def alive() -> bool:

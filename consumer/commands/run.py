@@ -335,6 +335,7 @@ def _run(
         )
         # Ready once in the group: the member id is known from the group's join answer on.
         health.checks_passed(lambda: bool(consumer.memberid()))
+        _settle_garbage_collector()
         return _consume(source, exit_when_idle, stop or threading.Event())
     finally:
         producer.flush(SHUTDOWN_FLUSH_S)
@@ -389,3 +390,11 @@ def _shutdown_quietly(source: KafkaSource) -> None:
         source.shutdown()
     except Exception:
         _log.exception("shutdown_after_fault_failed")
+
+
+def _settle_garbage_collector() -> None:
+    """What start-up built (schemas, validators, clients, settings) lives as long as the
+    process: frozen out of the collector's walks, which otherwise stall the poll thread for tens
+    of milliseconds (a latency spike) each time the oldest generation is collected. (Collecting
+    the young generation less often saved a little CPU but cost 40 MB of peak memory.)"""
+    gc.freeze()

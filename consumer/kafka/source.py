@@ -237,9 +237,12 @@ class KafkaSource:
             replayed = self._replay.consumer.consume(max(1, room // 2), 0)
             if replayed:
                 self._take(replayed)
-        messages = self._consumer.consume(
-            max(1, room - len(replayed)), BUSY_POLL_S if held or replayed else IDLE_POLL_S
-        )
+        left = max(1, room - len(replayed))
+        # A batch consume waits out its whole timeout unless `left` records arrive: wait for
+        # the first record only, then take what else is already fetched without waiting.
+        messages = self._consumer.consume(1, BUSY_POLL_S if held or replayed else IDLE_POLL_S)
+        if messages and left > 1:
+            messages += self._consumer.consume(left - 1, 0)
         if self._fatal is not None:
             raise self._fatal
         if messages:

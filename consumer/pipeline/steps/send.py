@@ -62,6 +62,7 @@ _request_ids = itertools.count(1)
 
 AEP_REJECTED: Final = "deliver.aep_rejected"
 REQUEST_TOO_LARGE: Final = "deliver.request_too_large"
+_ROUND_TRIP_WEIGHT: Final = 0.2
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +151,9 @@ class SendStep:
         # Partitions revoked or lost: their records are not sent again (HTTP loop reads it).
         self._revoked: frozenset[TopicPartitionKey] = frozenset()
         self._wakeup: asyncio.Event | None = None
+        # Recent request round trips (s), smoothed: written on the HTTP loop, read by the
+        # batch step (a float assignment is atomic).
+        self._round_trip = 0.0
 
     # -- poll thread ----------------------------------------------------------------------
     def can_send(self) -> bool:
@@ -157,6 +161,10 @@ class SendStep:
 
     def requests_in_flight(self) -> int:
         return self._requests
+
+    def round_trip_s(self) -> float:
+        """How long recent requests took, smoothed (0 before the first answer)."""
+        return self._round_trip
 
     def backing_off(self) -> frozenset[TopicPartitionKey]:
         """Partitions the sender is backing off for: paused while it does (docs/DESIGN.md §6)."""
@@ -358,7 +366,9 @@ class SendStep:
             finally:
                 if traced:
                     _log.debug("aep_request_answered", request=request_id, at=time.time())
-            self._metrics.request_duration.record(time.monotonic() - started)
+            elapsed = time.monotonic() - started
+            self._metrics.request_duration.record(elapsed)
+            self._round_trip += (elapsed - self._round_trip) * _ROUND_TRIP_WEIGHT
             self._metrics.batch_records.record(len(outgoing))
             self._metrics.batch_bytes.record(self._sender.request_size(outgoing))
             retry_after = None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -48,9 +48,10 @@ def delivery(
     ready_at: datetime | None = None,
     backoff_cap_s: float = 60.0,
     breaker_threshold: int = 5,
+    clock: Callable[[], float] = time.monotonic,
 ) -> Iterator[Delivery]:
     with http_portal() as portal:
-        lanes = CustomerLanes()
+        lanes = CustomerLanes(clock=clock)
         accounted = Collector()
         dead = DeadLetters()
         metrics = metrics or Metrics()
@@ -79,5 +80,6 @@ def delivery(
             empty_request_bytes=sender.request_size([]),
             message_overhead=sender.envelope_overhead(),
             linger_s=linger_s,
+            clock=clock,
         )
         yield Delivery(batch, send, lanes, accounted, dead, sender)

@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
-import time
+import asyncio
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import pytest
 
-from consumer.aep.protocol import AepConfigurationFault, AepProtocolError, Rejected, RetryMessage
+from consumer.aep.protocol import (
+    AepConfigurationFault,
+    AepProtocolError,
+    OutgoingRecord,
+    Rejected,
+    RetryMessage,
+    SendResult,
+)
+from consumer.observability.metrics import Metrics
 from consumer.pipeline.errors import StopConsumer
+from consumer.pipeline.lanes import CustomerLanes
 from consumer.pipeline.record import SourceRecord
+from consumer.pipeline.steps.batch import BatchStep
 from tests.consumer.pipeline.delivery_harness import delivery
 from tests.consumer.pipeline.fakes import (
+    Collector,
     ScriptedSender,
     make_record,
     retry_first,
@@ -42,15 +56,114 @@ def test_batches_are_bounded_by_request_bytes_envelope_included() -> None:
         assert sender.request_size(outgoing) <= limit  # type: ignore[arg-type]
 
 
-def test_linger_holds_a_small_batch_until_it_expires() -> None:
-    sender = ScriptedSender()
-    with delivery(sender, max_records=100, linger_s=0.3) as d:
+@dataclass
+class GatedSender(ScriptedSender):
+    """Holds every request until `gate` is set: requests stay in flight as long as a test
+    needs, without timing."""
+
+    gate: threading.Event = field(default_factory=threading.Event)
+
+    async def send(self, records: Sequence[OutgoingRecord]) -> SendResult:
+        while not self.gate.is_set():
+            await asyncio.sleep(0.001)
+        return await super().send(records)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_lone_record_is_sent_at_once_when_nothing_is_in_flight() -> None:
+    sender = GatedSender()
+    clock = FakeClock()
+    with delivery(sender, max_records=100, linger_s=60, clock=clock) as d:
+        d.batch.submit(make_record(1, customer=1))
+        d.batch.poll()  # no time passes: the linger is not waited for
+        assert d.send.requests_in_flight() == 1
+        assert d.lanes.in_flight() == 1
+        assert d.lanes.buffered() == 0
+        sender.gate.set()
+        d.settle()
+    assert [[r.offset for r in req] for req in sender.requests] == [[1]]
+
+
+def test_records_gather_while_a_request_is_in_flight_and_go_when_it_is_answered() -> None:
+    sender = GatedSender()
+    clock = FakeClock()
+    with delivery(sender, max_records=100, linger_s=60, clock=clock) as d:
         d.batch.submit(make_record(1, customer=1))
         d.batch.poll()
-        assert sender.requests == []
-        time.sleep(0.35)
+        for offset in range(2, 6):
+            d.batch.submit(make_record(offset, customer=offset))
+            d.batch.poll()
+        assert d.send.requests_in_flight() == 1
+        assert d.lanes.buffered() == 4
+        sender.gate.set()
         d.settle()
-    assert len(sender.requests) == 1
+    assert [[r.offset for r in req] for req in sender.requests] == [[1], [2, 3, 4, 5]]
+
+
+def test_linger_is_an_upper_bound_on_the_wait_while_requests_are_in_flight() -> None:
+    sender = GatedSender()
+    clock = FakeClock()
+    with delivery(sender, max_records=100, linger_s=0.2, clock=clock) as d:
+        d.batch.submit(make_record(1, customer=1))
+        d.batch.poll()
+        d.batch.submit(make_record(2, customer=2))
+        clock.now += 0.19
+        d.batch.poll()
+        assert d.send.requests_in_flight() == 1  # record 2 gathers behind record 1
+        clock.now += 0.02
+        d.batch.poll()
+        assert d.send.requests_in_flight() == 2  # waited `linger_s`: it goes anyway
+        sender.gate.set()
+        d.settle()
+    assert sorted([r.offset for r in req] for req in sender.requests) == [[1], [2]]
+
+
+def test_a_full_batch_goes_while_requests_are_in_flight() -> None:
+    sender = GatedSender()
+    clock = FakeClock()
+    with delivery(sender, max_records=3, linger_s=60, max_in_flight=4, clock=clock) as d:
+        d.batch.submit(make_record(0, customer=0))
+        d.batch.poll()
+        for offset in range(1, 8):
+            d.batch.submit(make_record(offset, customer=offset))
+            d.batch.poll()
+        # 0 alone, then two full batches while it is in flight; 7 gathers.
+        assert d.send.requests_in_flight() == 3
+        assert d.lanes.buffered() == 1
+        sender.gate.set()
+        d.settle()
+    assert sorted(len(req) for req in sender.requests) == [1, 1, 3, 3]
+    assert sorted(d.accounted.offsets) == list(range(8))
+
+
+def test_a_backlog_closed_by_the_byte_bound_is_sent_whole_while_requests_are_in_flight() -> None:
+    sender = GatedSender()
+    clock = FakeClock()
+    entity = b"x" * 899  # 1000 bytes per message: two fit in a request
+    limit = 13 + 2 * 1000 - 1
+    with delivery(
+        sender, max_records=4, max_request_bytes=limit, linger_s=60, max_in_flight=8, clock=clock
+    ) as d:
+        d.batch.submit(make_record(0, customer=0, entity=entity))
+        d.batch.poll()
+        for offset in range(1, 5):
+            d.batch.submit(make_record(offset, customer=offset, entity=entity))
+        # Four ready (a full count) while 0 is in flight: cut by bytes into 2 + 2, both sent.
+        assert d.send.requests_in_flight() == 3
+        assert d.lanes.buffered() == 0
+        sender.gate.set()
+        d.settle()
+    assert sorted(len(req) for req in sender.requests) == [1, 2, 2]
+    for request in sender.requests:
+        outgoing = [type("O", (), {"entity_json": r.entity_json})() for r in request]
+        assert sender.request_size(outgoing) <= limit  # type: ignore[arg-type]
 
 
 def test_only_the_newest_record_per_customer_is_sent_and_the_rest_are_superseded() -> None:
@@ -153,3 +266,100 @@ def test_faults_stop_the_consumer_with_their_exit_code(error: Exception, code: i
     assert d.lanes.in_flight() == 0  # nothing left to wait for when stopping
     assert d.accounted.records == []
     assert d.dead.items == []
+
+
+class FakeSink:
+    """A `BatchSink` with a fixed round trip; requests stay in flight until `answer_all`."""
+
+    def __init__(self, round_trip_s: float) -> None:
+        self.batches: list[list[SourceRecord]] = []
+        self.in_flight = 0
+        self._round_trip = round_trip_s
+
+    def can_send(self) -> bool:
+        return True
+
+    def requests_in_flight(self) -> int:
+        return self.in_flight
+
+    def round_trip_s(self) -> float:
+        return self._round_trip
+
+    def submit_batch(self, records: list[SourceRecord]) -> None:
+        self.batches.append(records)
+        self.in_flight += 1
+
+    def answer_all(self, lanes: CustomerLanes) -> None:
+        for batch in self.batches:
+            for record in batch:
+                if record in lanes_in_flight(lanes):
+                    lanes.accepted(record)
+        self.in_flight = 0
+
+    def poll(self) -> None:
+        pass
+
+    def join(self, timeout: float) -> bool:
+        return True
+
+    def close(self) -> None:
+        pass
+
+
+def lanes_in_flight(lanes: CustomerLanes) -> list[SourceRecord]:
+    return [lane.in_flight for lane in lanes._lanes.values() if lane.in_flight is not None]
+
+
+def _batch_step(sink: FakeSink, clock: FakeClock, lanes: CustomerLanes) -> BatchStep:
+    return BatchStep(
+        lanes,
+        sink,
+        Collector(),
+        Metrics(),
+        max_records=100,
+        max_request_bytes=1_048_576,
+        empty_request_bytes=13,
+        message_overhead=100,
+        linger_s=0.2,
+        clock=clock,
+    )
+
+
+def test_an_idle_connection_still_gathers_when_a_full_batch_arrives_within_one_round_trip() -> None:
+    clock = FakeClock()
+    lanes = CustomerLanes(clock=clock)
+    sink = FakeSink(round_trip_s=0.05)
+    step = _batch_step(sink, clock, lanes)
+    offset = 0
+    # A flood: 60 records per 30 ms tick (2,000/s), 100 in a round trip of 50 ms.
+    for _ in range(10):
+        for _ in range(60):
+            step.submit(make_record(offset, customer=offset))
+            offset += 1
+        clock.now += 0.03
+        step.poll()
+        sink.answer_all(lanes)  # answered at once: the connection is idle at every cut
+    sizes = [len(b) for b in sink.batches]
+    # Until the intake rate is measured (100 ms) each tick's records go at once; from then on
+    # only full batches go.
+    assert sizes[:3] == [60, 60, 60]
+    assert len(sizes) > 5
+    assert all(size == 100 for size in sizes[3:])
+    # The wait stays bounded by linger: a rest below a full batch goes once it has waited.
+    clock.now += 0.2
+    step.poll()
+    assert sum(len(b) for b in sink.batches) == offset
+
+
+def test_an_idle_connection_sends_at_once_when_records_trickle_in() -> None:
+    clock = FakeClock()
+    lanes = CustomerLanes(clock=clock)
+    sink = FakeSink(round_trip_s=0.05)
+    step = _batch_step(sink, clock, lanes)
+    for offset in range(50):  # 500/s: 25 records in a round trip, far from a full batch
+        step.submit(make_record(offset, customer=offset))
+        clock.now += 0.002
+        step.poll()
+        assert lanes.buffered() == 0
+        sink.answer_all(lanes)
+    assert [len(b) for b in sink.batches] == [1] * 50
