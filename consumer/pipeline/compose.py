@@ -23,11 +23,12 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Final, Protocol
 
 from anyio.from_thread import BlockingPortal
 
 from consumer.aep.protocol import InletSender
+from consumer.config.settings import DeliverySettings
 from consumer.observability.metrics import Metrics
 from consumer.pipeline.guard import CountingStep, DeadLetterGuard
 from consumer.pipeline.lanes import CustomerLanes
@@ -50,19 +51,26 @@ from schemas.limits import RECORD_LIMIT, REQUEST_LIMIT
 DeadLetterFactory = Callable[[Step], DeadLetterOutlet]
 
 
+# One home for the limits' defaults: the settings (PipelineLimits() is what `run` gets with no
+# PROFILE_SYNC_* limit set).
+_DEFAULTS: Final[dict[str, Any]] = {
+    name: field.default for name, field in DeliverySettings.model_fields.items()
+}
+
+
 @dataclass(frozen=True, slots=True)
 class PipelineLimits:
-    max_records: int = 500
-    linger_s: float = 0.2
-    max_in_flight: int = 8
-    max_buffered: int = 20_000
-    requests_per_s: float = 1000.0
-    records_per_s: float = 10_000.0
+    max_records: int = _DEFAULTS["batch_max_records"]
+    linger_s: float = _DEFAULTS["batch_linger_ms"] / 1000
+    max_in_flight: int = _DEFAULTS["max_in_flight_requests"]
+    max_buffered: int = _DEFAULTS["max_buffered_records"]
+    requests_per_s: float = _DEFAULTS["aep_max_requests_per_s"]
+    records_per_s: float = _DEFAULTS["aep_max_records_per_s"]
     max_request_bytes: int = REQUEST_LIMIT
     record_limit: int = RECORD_LIMIT
-    retries_per_s: float = 10.0
-    breaker_threshold: int = 5
-    backoff_cap_s: float = 60.0
+    retries_per_s: float = _DEFAULTS["aep_max_retries_per_s"]
+    breaker_threshold: int = _DEFAULTS["aep_breaker_failures"]
+    backoff_cap_s: float = _DEFAULTS["aep_retry_backoff_cap_s"]
 
 
 class PipelineInterface(Protocol):

@@ -118,8 +118,8 @@ class SendStep:
         requests_per_s: float,
         records_per_s: float,
         ready_at: datetime | None = None,
-        retries_per_s: float = 10.0,
-        breaker_threshold: int = 5,
+        retries_per_s: float,
+        breaker_threshold: int,
         backoff_cap_s: float = CAP_S,
         accepted: Step | None = None,
     ) -> None:

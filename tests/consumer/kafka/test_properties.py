@@ -53,3 +53,11 @@ def test_the_dead_letter_producer_bound_follows_the_topics(
     s = settings(monkeypatch, **({"KAFKA_PRODUCER_CONFIG": own} if own else {}))
     assert "message.max.bytes" not in dead_letter_producer_config(s) or own
     assert dead_letter_producer_config(s, topic)["message.max.bytes"] == expected
+
+
+def test_the_fetch_queue_is_bounded_unless_the_user_says_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert consumer_config(settings(monkeypatch))["queued.max.messages.kbytes"] == "16384"
+    own = settings(monkeypatch, KAFKA_CONSUMER_CONFIG='{"queued.max.messages.kbytes": 65536}')
+    assert consumer_config(own)["queued.max.messages.kbytes"] == "65536"
