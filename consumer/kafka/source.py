@@ -224,8 +224,8 @@ class KafkaSource:
                 break
             self._carry.popleft()
         carried = len(self._carry)
-        held = carried + pipeline.held()
-        self._metrics.buffered.record(held)
+        buffered = carried + pipeline.buffered_records()
+        self._metrics.buffered.record(buffered)
         self._room = pipeline.room() - carried
         self._reconcile_pause()
         # Full: every partition is paused (above); 1 because consume() needs a positive count.
@@ -240,7 +240,7 @@ class KafkaSource:
         left = max(1, room - len(replayed))
         # A batch consume waits out its whole timeout unless `left` records arrive: wait for
         # the first record only, then take what else is already fetched without waiting.
-        messages = self._consumer.consume(1, BUSY_POLL_S if held or replayed else IDLE_POLL_S)
+        messages = self._consumer.consume(1, BUSY_POLL_S if buffered or replayed else IDLE_POLL_S)
         if messages and left > 1:
             messages += self._consumer.consume(left - 1, 0)
         if self._fatal is not None:

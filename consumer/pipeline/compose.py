@@ -86,11 +86,12 @@ class PipelineInterface(Protocol):
         """All periodic work of every step, the dead-letter sink and the commit step."""
 
     def room(self) -> int:
-        """How many more records may be polled (`max_buffered` less every record held,
+        """How many more records may be polled (`max_buffered` less every record in the pipeline,
         including those waiting for a dead-letter acknowledgement); <= 0: full."""
 
-    def held(self) -> int:
-        """Records held: in lanes, in flight, or waiting for a dead-letter acknowledgement."""
+    def buffered_records(self) -> int:
+        """Records in the pipeline: in lanes, in flight, or waiting for a dead-letter or mark
+        acknowledgement (what `max_buffered` bounds)."""
 
     def busy(self) -> bool:
         """Anything polled and not yet accounted for."""
@@ -205,17 +206,17 @@ class Pipeline:
             self._state.tick()  # restores of newly assigned partitions, a slice at a time
         self._commit.poll()
 
-    def held(self) -> int:
+    def buffered_records(self) -> int:
         lanes = self._lanes
-        held = lanes.buffered() + lanes.in_flight() + self._dead_letters.pending()
-        return held if self._marks is None else held + self._marks.pending()
+        count = lanes.buffered() + lanes.in_flight() + self._dead_letters.pending()
+        return count if self._marks is None else count + self._marks.pending()
 
     def room(self) -> int:
-        return self._max_buffered - self.held()
+        return self._max_buffered - self.buffered_records()
 
     def busy(self) -> bool:
         restoring = self._state is not None and bool(self._state.restoring())
-        return bool(self.held() or self._tracker.total_pending() or restoring)
+        return bool(self.buffered_records() or self._tracker.total_pending() or restoring)
 
     def backing_off(self) -> frozenset[TopicPartitionKey]:
         """Partitions to keep paused: those the sender backs off for, and those whose state

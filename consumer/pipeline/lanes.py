@@ -26,7 +26,7 @@ class _Lane:
     in_flight: SourceRecord | None = None
     # Records of a revoked partition older than the in-flight record: never sent again, but
     # accounted for as superseded if the in-flight record is accepted before the revoke commits.
-    held: list[SourceRecord] = field(default_factory=list)
+    behind: list[SourceRecord] = field(default_factory=list)
 
 
 class CustomerLanes:
@@ -118,9 +118,9 @@ class CustomerLanes:
         if superseded:
             lane.waiting = [r for r in lane.waiting if r.ordering_key >= key]
             self._buffered -= len(superseded)
-        if lane.held:
-            superseded.extend(lane.held)
-            lane.held = []
+        if lane.behind:
+            superseded.extend(lane.behind)
+            lane.behind = []
         self._settle(customer, lane)
         return superseded
 
@@ -130,7 +130,7 @@ class CustomerLanes:
         customer = record.customer_id
         assert customer is not None
         lane = self._finish(record)
-        lane.held = []  # not accepted: they stay unaccounted (the partition's new owner has them)
+        lane.behind = []  # not accepted: they stay unaccounted (the partition's new owner has them)
         self._settle(customer, lane)
 
     def retry(self, record: SourceRecord) -> None:
@@ -138,14 +138,14 @@ class CustomerLanes:
         customer = record.customer_id
         assert customer is not None
         lane = self._finish(record)
-        lane.held = []
+        lane.behind = []
         lane.waiting.append(record)
         self._buffered += 1
         self._settle(customer, lane)
 
     def drop_partitions(self, partitions: Iterable[TopicPartitionKey]) -> int:
         """Stop sending waiting records of revoked partitions. Those older than their lane's
-        in-flight record are held: accepted, it supersedes them before the revoke commits."""
+        in-flight record wait behind it: accepted, it supersedes them before the revoke commits."""
         gone = set(partitions)
         dropped = 0
         for customer, lane in list(self._lanes.items()):
@@ -153,7 +153,7 @@ class CustomerLanes:
             dropped += len(lane.waiting) - len(keep)
             flying = lane.in_flight
             if flying is not None and len(keep) < len(lane.waiting):
-                lane.held.extend(
+                lane.behind.extend(
                     r
                     for r in lane.waiting
                     if (r.topic, r.partition) in gone and r.ordering_key < flying.ordering_key

@@ -143,7 +143,7 @@ class SendStep:
         )
         # Records per partition waiting for a retry or for the open circuit (HTTP loop), and the
         # partitions with any, published as one immutable set the poll thread pauses.
-        self._holding: dict[TopicPartitionKey, int] = {}
+        self._waits_per_partition: dict[TopicPartitionKey, int] = {}
         self._backing_off: frozenset[TopicPartitionKey] = frozenset()
         self._ready_at = ready_at
         self._events: queue.SimpleQueue[_Event] = queue.SimpleQueue()
@@ -263,7 +263,7 @@ class SendStep:
                 record,
                 DeadLetter(
                     REQUEST_TOO_LARGE,
-                    "AEP refused a request holding only this record as too large (413)",
+                    "AEP refused a request waits only this record as too large (413)",
                     "deliver",
                     {"status": outcome.status, "size": len(record.entity_json)},
                 ),
@@ -416,8 +416,8 @@ class SendStep:
         revoked meanwhile are let go at once, so a revoke never waits for this. Returns whether
         the request goes as the breaker's probe, and the records still to send."""
         until = time.monotonic() + (self._delay(retries, retry_after) if retries else 0.0)
-        held = [(r.topic, r.partition) for r in pending]
-        self._hold(held, 1)
+        waiting = [(r.topic, r.partition) for r in pending]
+        self._count_waits(waiting, 1)
         try:
             while True:
                 await self._pause(until - time.monotonic(), pending)
@@ -438,21 +438,21 @@ class SendStep:
                     await self._retry_limit.acquire()
                 return probe, pending
         finally:
-            self._hold(held, -1)
+            self._count_waits(waiting, -1)
 
-    def _hold(self, partitions: list[TopicPartitionKey], step: int) -> None:
-        holding = self._holding
+    def _count_waits(self, partitions: list[TopicPartitionKey], step: int) -> None:
+        waits = self._waits_per_partition
         changed = False
         for tp in partitions:
-            count = holding.get(tp, 0) + step
+            count = waits.get(tp, 0) + step
             if count:
-                holding[tp] = count
+                waits[tp] = count
                 changed = changed or (step > 0 and count == 1)  # newly backing off
             else:
-                del holding[tp]
+                del waits[tp]
                 changed = True
         if changed:
-            self._backing_off = frozenset(holding)
+            self._backing_off = frozenset(waits)
 
     def _any_revoked(self, pending: list[SourceRecord]) -> bool:
         revoked = self._revoked

@@ -112,7 +112,7 @@ class Pipeline:
     def room(self) -> int:
         return 100
 
-    def held(self) -> int:
+    def buffered_records(self) -> int:
         return 0
 
     def busy(self) -> bool:

@@ -100,7 +100,8 @@ class FakeConsumer:
 
 class Pipeline:
     """A `PipelineInterface` that accounts for every record at once, or refuses while `full`.
-    With `max_buffered`, what it refused counts as held; `partitions` are those it backs off for."""
+    With `max_buffered`, what it refused counts as buffered; `partitions` are those it backs off
+    for."""
 
     def __init__(self, max_buffered: int = 1_000_000) -> None:
         self.tracker = OffsetTracker()
@@ -121,7 +122,7 @@ class Pipeline:
     def poll(self) -> None:
         pass
 
-    def held(self) -> int:
+    def buffered_records(self) -> int:
         return 0
 
     def room(self) -> int:

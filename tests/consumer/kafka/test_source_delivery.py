@@ -118,7 +118,7 @@ def test_dead_letter_writes_waiting_for_their_acknowledgement_count_against_the_
         peak = {"held": 0}
 
         def watch() -> bool:
-            peak["held"] = max(peak["held"], stack.pipeline.held())
+            peak["held"] = max(peak["held"], stack.pipeline.buffered_records())
             return False
 
         stack.ticks(2.0, until=watch)
@@ -148,7 +148,7 @@ def test_a_guard_trip_while_settling_settles_the_rest_and_the_shutdown_is_quick(
         assert stopped.value.exit_code == exit_codes.DLQ_GUARD_TRIPPED
         assert [r.offset for r in sender.accepted] == [2, 3]
         # Nothing answered is left in flight: what is held is offset 0's dead-letter write.
-        assert stack.pipeline.held() == stack.dead_letter_broker.unacknowledged == 1
+        assert stack.pipeline.buffered_records() == stack.dead_letter_broker.unacknowledged == 1
         started = time.monotonic()
         stack.source.shutdown()
         assert time.monotonic() - started < 1.0
@@ -222,7 +222,7 @@ def test_a_record_let_go_on_revoke_and_a_failed_request_are_settled_once() -> No
         started = time.monotonic()
         stack.source.shutdown()  # no RuntimeError from a record released twice
         assert time.monotonic() - started < 1.0
-        assert stack.pipeline.held() == 0
+        assert stack.pipeline.buffered_records() == 0
         # p0's record was let go (its new owner sends it); p1's final commit covers its dead
         # letter and stops before the record whose request failed.
         assert stack.consumer.committed == [(1, 1)]
