@@ -71,9 +71,9 @@ from consumer.provisioning.startup import (
     check_replay_topic,
     check_state_topic,
     check_topics,
-    dead_letter_topic_limit,
     resolve_aep_target,
 )
+from consumer.provisioning.topics import max_message_bytes
 from mappers.mapper import Mapper
 from schemas.avro import ConfluentRegistryClient, EventDecoder, WriterSchemaRegistry
 from schemas.xdm import compile_validator
@@ -211,7 +211,8 @@ def _run(
         admin = _admin(kafka)
         check_state_topic(admin, kafka, METADATA_TIMEOUT_S)
         check_replay_topic(admin, kafka, METADATA_TIMEOUT_S)
-        dead_letter_limit = dead_letter_topic_limit(admin, kafka, METADATA_TIMEOUT_S)
+        # None when the topic's configuration is unreadable: the producer keeps its own bound.
+        dead_letter_limit = max_message_bytes(admin, kafka.dlq_topic, METADATA_TIMEOUT_S)
         producer = Producer(dead_letter_producer_config(kafka, dead_letter_limit))
     except KafkaConnectError as exc:
         consumer.close()

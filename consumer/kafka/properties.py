@@ -28,6 +28,22 @@ def consumer_config(settings: KafkaSettings) -> dict[str, str]:
     }
 
 
+def bounded_reader_config(settings: KafkaSettings, group_id: str) -> dict[str, str]:
+    """A reader that assigns partitions itself and reads them to their end: it never joins
+    `group_id` (the client requires one) and never commits; `enable.partition.eof` tells it
+    where the end is. The state restore and the operator tools (`replay`, `dlq`) read so."""
+    return {
+        **plain_properties(settings.common_properties()),
+        **plain_properties(settings.kafka_consumer_config),
+        "bootstrap.servers": settings.kafka_bootstrap_servers,
+        "group.id": group_id,
+        "enable.auto.commit": "false",
+        "enable.auto.offset.store": "false",
+        "enable.partition.eof": "true",
+        "auto.offset.reset": "earliest",
+    }
+
+
 def replay_consumer_config(settings: KafkaSettings) -> dict[str, str]:
     """`run`'s reader of the replay topic: the consumer's properties, its own group
     `{group_id}.replay` for commits only (it is assigned partitions, never subscribes), and no

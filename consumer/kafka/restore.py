@@ -18,7 +18,8 @@ import structlog
 from confluent_kafka import OFFSET_BEGINNING, KafkaError, TopicPartition
 
 from consumer.config import exit_codes
-from consumer.config.settings import KafkaSettings, plain_properties, variable
+from consumer.config.settings import KafkaSettings, variable
+from consumer.kafka.properties import bounded_reader_config
 from consumer.observability.metric_names import ATTR_PARTITION
 from consumer.observability.metrics import Metrics
 from consumer.pipeline.errors import StopConsumer
@@ -48,17 +49,7 @@ class RestoreConsumer(Protocol):
 
 
 def restore_consumer_config(settings: KafkaSettings) -> dict[str, str]:
-    return {
-        **plain_properties(settings.common_properties()),
-        **plain_properties(settings.kafka_consumer_config),
-        "bootstrap.servers": settings.kafka_bootstrap_servers,
-        # Required by the client, never joined: partitions are assigned, nothing is committed.
-        "group.id": f"{settings.state_topic}.restore",
-        "enable.auto.commit": "false",
-        "enable.auto.offset.store": "false",
-        "enable.partition.eof": "true",
-        "auto.offset.reset": "earliest",
-    }
+    return bounded_reader_config(settings, f"{settings.state_topic}.restore")
 
 
 @dataclass(frozen=True, slots=True)

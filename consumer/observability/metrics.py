@@ -111,7 +111,6 @@ class Metrics:
             unit="{customer}",
             description="Customers with a mark in a partition's store (RocksDB's estimate)",
         )
-
         self.replay_in = meter.create_counter(
             names.REPLAY_RECORDS_IN,
             unit="{record}",

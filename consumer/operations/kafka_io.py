@@ -21,8 +21,8 @@ from confluent_kafka import (
 )
 from confluent_kafka.admin import AdminClient
 
-from consumer.config.settings import KafkaSettings, plain_properties
-from consumer.kafka.properties import admin_config, producer_config
+from consumer.config.settings import KafkaSettings
+from consumer.kafka.properties import admin_config, bounded_reader_config, producer_config
 from consumer.operations.errors import OperationError, usage
 
 METADATA_TIMEOUT_S: Final = 10.0
@@ -42,18 +42,7 @@ _UNRECOVERABLE: Final = frozenset(
 
 
 def reader(settings: KafkaSettings) -> Consumer:
-    return Consumer(
-        {
-            **plain_properties(settings.common_properties()),
-            **plain_properties(settings.kafka_consumer_config),
-            "bootstrap.servers": settings.kafka_bootstrap_servers,
-            "group.id": READER_GROUP,
-            "enable.auto.commit": "false",
-            "enable.auto.offset.store": "false",
-            "enable.partition.eof": "true",
-            "auto.offset.reset": "earliest",
-        }
-    )
+    return Consumer(bounded_reader_config(settings, READER_GROUP))
 
 
 def writer(settings: KafkaSettings) -> Producer:

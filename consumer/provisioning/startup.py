@@ -36,7 +36,6 @@ from consumer.provisioning.topics import (
     TopicAdmin,
     TopicsUnavailable,
     describe,
-    max_message_bytes,
     replay_topic_problem,
     state_topic_problem,
 )
@@ -89,14 +88,6 @@ def check_state_topic(admin: TopicAdmin, settings: KafkaSettings, timeout_s: flo
     problem = state_topic_problem(settings, found[settings.state_topic], found[settings.topic])
     if problem is not None:
         raise StartupError(problem, exit_codes.USAGE)
-
-
-def dead_letter_topic_limit(
-    admin: TopicAdmin, settings: KafkaSettings, timeout_s: float
-) -> int | None:
-    """The dead-letter topic's `max.message.bytes` (None when its configuration is unreadable:
-    the producer then keeps its own bound)."""
-    return max_message_bytes(admin, settings.dlq_topic, timeout_s)
 
 
 def check_replay_topic(admin: TopicAdmin, settings: KafkaSettings, timeout_s: float) -> None:
