@@ -33,7 +33,7 @@ from aepp import schema as schema_api
 
 from aep_emulator.options import EmulatorOptions
 from aep_emulator.server import RunningEmulator, running_emulator
-from tests.support.kafka import TopicFactory
+from tests.support.kafka import TopicFactory, init_kafka_env
 
 ORG = "0DD379AC5B117F6E0A494106@AdobeOrg"
 CLIENT_ID = "aepp-compat"
@@ -227,10 +227,7 @@ def run_init(url: str, topics: TopicFactory) -> dict[str, Any]:
     would run it (init also creates the service's own topics beside a fresh source topic)."""
     source = topics(partitions=1, dlq=False, state=False)
     env = {
-        "PROFILE_SYNC_KAFKA_BOOTSTRAP_SERVERS": topics.bootstrap,
-        "PROFILE_SYNC_TOPIC": source.name,
-        "PROFILE_SYNC_DLQ_TOPIC": f"{source.name}.dlq",
-        "PROFILE_SYNC_GROUP_ID": source.name,
+        **init_kafka_env(topics.bootstrap, source),
         **{k: v for k, v in os.environ.items() if not k.startswith("PROFILE_SYNC_")},
         "PROFILE_SYNC_AEP_IMS_URL": url,
         "PROFILE_SYNC_AEP_PLATFORM_URL": url,

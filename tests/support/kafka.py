@@ -222,3 +222,14 @@ def secure_session_broker(run_dir: Path) -> Iterator[SecureBroker]:
         )
     finally:
         broker.stop(graceful=False)
+
+
+def init_kafka_env(bootstrap: str, topics: Topics) -> dict[str, str]:
+    """The Kafka settings of `profile-sync init` on a fresh source topic, with unique names for
+    the topics init creates beside it (its dead-letter, state and replay topics)."""
+    return {
+        "PROFILE_SYNC_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "PROFILE_SYNC_TOPIC": topics.name,
+        "PROFILE_SYNC_DLQ_TOPIC": f"{topics.name}.dlq",
+        "PROFILE_SYNC_GROUP_ID": topics.name,
+    }

@@ -13,23 +13,13 @@ from aep_emulator.options import EmulatorOptions
 from aep_emulator.server import RunningEmulator, running_emulator
 from consumer.config.settings import load_config_file
 from tests.consumer.provisioning.init_helpers import Aep
-from tests.support.kafka import TopicFactory, Topics
+from tests.support.kafka import TopicFactory, init_kafka_env
 
 
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[RunningEmulator]:
     with running_emulator(EmulatorOptions(port=0, sandboxes=("dev",))) as running:
         yield running
-
-
-def kafka_env(bootstrap: str, topics: Topics) -> dict[str, str]:
-    """A fresh source topic and unique names for the topics init creates."""
-    return {
-        "PROFILE_SYNC_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-        "PROFILE_SYNC_TOPIC": topics.name,
-        "PROFILE_SYNC_DLQ_TOPIC": f"{topics.name}.dlq",
-        "PROFILE_SYNC_GROUP_ID": topics.name,
-    }
 
 
 @pytest.fixture
@@ -42,7 +32,7 @@ def aep(
     load_config_file(None)
     # None of the service's own topics: init plans to create them.
     topics = make_topics(partitions=3, dlq=False, state=False, replay=False)
-    handle = Aep(emulator.url, kafka_env(make_topics.bootstrap, topics))
+    handle = Aep(emulator.url, init_kafka_env(make_topics.bootstrap, topics))
     handle.reset()
     yield handle
     handle.close()

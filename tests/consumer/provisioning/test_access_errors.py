@@ -13,9 +13,8 @@ from consumer.aep.platform_http import PlatformAccessError, PlatformHttp
 from consumer.aep.protocol import AepConfigurationFault
 from consumer.commands.init import run_init
 from devenv.kafka_local import Broker
-from tests.consumer.provisioning.conftest import kafka_env
 from tests.consumer.provisioning.init_helpers import SECRET, Aep
-from tests.support.kafka import TopicFactory
+from tests.support.kafka import TopicFactory, init_kafka_env
 
 
 def run(aep: Aep, monkeypatch: pytest.MonkeyPatch, **env: str) -> tuple[int, str, str]:
@@ -32,7 +31,7 @@ def test_wrong_secret(
     with running_emulator(
         EmulatorOptions(port=0, client_id="right", client_secret="right-secret")
     ) as emulator:
-        aep = Aep(emulator.url, kafka_env(kafka_broker.bootstrap, make_topics(state=False)))
+        aep = Aep(emulator.url, init_kafka_env(kafka_broker.bootstrap, make_topics(state=False)))
         code, out, err = run(aep, monkeypatch, PROFILE_SYNC_AEP_CLIENT_ID="right")
         aep.close()
     assert code == 1
