@@ -5,12 +5,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from io import BytesIO
-from typing import Any, Final, Literal, TypeVar
+from typing import Any, Final, Literal, TypeVar, cast
 
 from fastavro import schemaless_reader
 from fastavro.read import SchemaResolutionError
 
 from schemas.avro import errors
+from schemas.avro.compiled_reader import CompiledReader, compile_reader
 from schemas.avro.confluent_client import ConfluentRegistryClient, RegisteredSchema
 from schemas.avro.errors import (
     DecodeError,
@@ -59,6 +60,8 @@ class _Plan:
     reader: Any
     patch: Patch | None
     label: str
+    # The reader generated for `writer` (None: fastavro reads every message).
+    fast: CompiledReader | None = None
 
 
 class EventDecoder:
@@ -159,11 +162,12 @@ class EventDecoder:
         if self._timestamps_as_millis:
             writer_parsed = millis_schema(writer)
             reader_parsed = millis_schema(reader)
+        fast = compile_reader(writer_parsed, timestamps_as_millis=self._timestamps_as_millis)
         if reader.fingerprint == writer.fingerprint:
-            return _Plan(writer.record_type, writer_parsed, None, None, label)
+            return _Plan(writer.record_type, writer_parsed, None, None, label, fast)
         patch = compile_patch(writer_parsed, reader_parsed)
         if patch is not None:
-            return _Plan(writer.record_type, writer_parsed, None, patch, label)
+            return _Plan(writer.record_type, writer_parsed, None, patch, label, fast)
         return _Plan(writer.record_type, writer_parsed, reader_parsed, None, label)
 
 
@@ -206,6 +210,16 @@ def _unknown_id(schema_id: int) -> DecodeError:
 
 
 def _read(plan: _Plan, value: bytes, offset: int) -> dict[str, Any]:
+    if plan.fast is not None:
+        try:
+            datum, end = plan.fast(value, offset)
+        except Exception:  # noqa: S110 - fastavro reads it again below and says how it fails
+            pass
+        else:
+            if end == len(value):
+                if plan.patch is not None:
+                    plan.patch(datum)
+                return cast(dict[str, Any], datum)
     stream = BytesIO(value)
     stream.seek(offset)
     try:
