@@ -45,21 +45,47 @@ class _Unsupported(Exception):
 
 
 def _long(data: bytes, pos: int) -> tuple[int, int]:
-    """A zig-zag varint of at most ten bytes (fastavro reads no longer ones the same way)."""
-    byte = data[pos]
-    pos += 1
-    value = byte & 0x7F
+    """A zig-zag varint of two or more bytes (the generator inlines the one-byte case).
+
+    Unrolled to six bytes, as long as an epoch-milliseconds timestamp takes: every record has
+    three, and a loop's bookkeeping showed in profiles (0.69 against 0.43 µs per timestamp).
+    """
+    byte = data[pos + 1]
+    value = (data[pos] & 0x7F) | (byte & 0x7F) << 7
+    if byte < 0x80:
+        return (value >> 1) ^ -(value & 1), pos + 2
+    byte = data[pos + 2]
+    value |= (byte & 0x7F) << 14
+    if byte < 0x80:
+        return (value >> 1) ^ -(value & 1), pos + 3
+    byte = data[pos + 3]
+    value |= (byte & 0x7F) << 21
+    if byte < 0x80:
+        return (value >> 1) ^ -(value & 1), pos + 4
+    byte = data[pos + 4]
+    value |= (byte & 0x7F) << 28
+    if byte < 0x80:
+        return (value >> 1) ^ -(value & 1), pos + 5
+    byte = data[pos + 5]
+    value |= (byte & 0x7F) << 35
+    if byte < 0x80:
+        return (value >> 1) ^ -(value & 1), pos + 6
+    return _long_tail(data, pos)
+
+
+def _long_tail(data: bytes, pos: int) -> tuple[int, int]:
+    """Any varint; longer than ten bytes or beyond 64 bits is left to fastavro."""
+    value = data[pos] & 0x7F
     shift = 7
-    while byte & 0x80:
-        if shift > 63:
-            raise NotRead
-        byte = data[pos]
-        pos += 1
+    for index in range(pos + 1, pos + 10):
+        byte = data[index]
         value |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            if value >> 64:
+                raise NotRead
+            return (value >> 1) ^ -(value & 1), index + 1
         shift += 7
-    if value >> 64:
-        raise NotRead
-    return (value >> 1) ^ -(value & 1), pos
+    raise NotRead
 
 
 def _date(days: int) -> date:

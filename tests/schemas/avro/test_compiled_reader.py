@@ -285,3 +285,13 @@ def test_every_shipped_schema_gets_a_reader() -> None:
     for shipped in REGISTRY:
         assert compile_reader(shipped.parsed) is not None, shipped.origin
         assert compile_reader(millis_schema(shipped), timestamps_as_millis=True) is not None
+
+
+@SETTINGS
+@given(st.integers(-(2**63), 2**63 - 1))
+def test_longs_of_every_width_read_as_fastavro_reads_them(number: int) -> None:
+    schema = parse_schema(
+        {"type": "record", "name": "N", "fields": [{"name": "n", "type": "long"}]}
+    )
+    value = _encode(schema, {"n": number})
+    assert _compiled(schema)(value, 0) == ({"n": number}, len(value)) == _fastavro(schema, value, 0)
