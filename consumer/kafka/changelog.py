@@ -169,5 +169,5 @@ class ChangelogWriter:
         if self._failure is not None:
             return  # stopping: nothing past the failed write may be accounted for
         store.acknowledged(msg.offset())
-        self._metrics.mark_writes.add(1)
+        self._metrics.tally(self._metrics.mark_writes)
         self._accounted.submit(record)

@@ -204,11 +204,14 @@ class KafkaSource:
             on_revoke=self._on_revoke,
             on_lost=self._on_lost,
         )
-        while not stop.is_set():
-            got = self._tick()
-            if exit_when_idle is not None and self._idle_for(got) >= exit_when_idle:
-                _log.info("idle_exit", idle_s=exit_when_idle)
-                return
+        try:
+            while not stop.is_set():
+                got = self._tick()
+                if exit_when_idle is not None and self._idle_for(got) >= exit_when_idle:
+                    _log.info("idle_exit", idle_s=exit_when_idle)
+                    return
+        finally:
+            self._metrics.flush()
 
     def _tick(self) -> int:
         if self._on_tick is not None:
@@ -247,6 +250,7 @@ class KafkaSource:
             raise self._fatal
         if messages:
             self._take(messages)
+        self._metrics.flush()
         return len(messages) + len(replayed)
 
     def _take(self, messages: list[Any]) -> None:
@@ -474,6 +478,7 @@ class KafkaSource:
             finally:
                 self._consumer.close()
                 _reading([tp for tp in owned if tp[0] == self._topic], False)
+                self._metrics.flush()  # what the drain above settled
 
 
 def _reading(tps: Iterable[TopicPartitionKey], started: bool) -> None:

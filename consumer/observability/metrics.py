@@ -1,7 +1,9 @@
 """OpenTelemetry instruments of the consumer (names in `consumer.observability.metric_names`).
 
-Only the API is used: without a configured SDK every instrument is a no-op, so the hot path pays
-almost nothing. Attributes are error classes, stages, operations and outcomes, never record data.
+Only the API is used: without a configured SDK every instrument is a no-op. With one, a counter's
+`add` costs about 3 µs, as much as a sixth of a record's mapping: the per-record counts are
+tallied in a dict on the poll thread and added to their counters once per poll-loop turn
+(`flush`). Attributes are error classes, stages, operations and outcomes, never record data.
 """
 
 from __future__ import annotations
@@ -9,18 +11,21 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 
 from opentelemetry import metrics
-from opentelemetry.metrics import CallbackOptions, Observation
+from opentelemetry.metrics import CallbackOptions, Counter, Observation
 
 from consumer.observability import metric_names as names
 
 # Per (topic, partition): a figure the lag gauges report.
 PartitionFigures = Callable[[], Mapping[tuple[str, int], float]]
+# A tallied count: its counter and its one attribute (name, value), if any.
+_TallyKey = tuple[Counter, tuple[str, str] | None]
 
 
 class Metrics:
     def __init__(self, meter: metrics.Meter | None = None) -> None:
         meter = meter or metrics.get_meter("commerce_profile_sync.consumer")
         self._meter = meter
+        self._tallies: dict[_TallyKey, int] = {}
         self.records_in = meter.create_counter(
             names.RECORDS_IN, unit="{record}", description="Records polled from the topic"
         )
@@ -138,15 +143,30 @@ class Metrics:
             description="Age of the oldest polled record not yet accounted for, per partition",
         )
 
+    def tally(
+        self, counter: Counter, amount: int = 1, attribute: tuple[str, str] | None = None
+    ) -> None:
+        """Count on the poll thread; the counter gets it at the next `flush`."""
+        key = (counter, attribute)
+        tallies = self._tallies
+        tallies[key] = tallies.get(key, 0) + amount
+
+    def flush(self) -> None:
+        """Add the tallied counts to their counters: once per poll-loop turn, and at the end."""
+        if self._tallies:
+            tallies, self._tallies = self._tallies, {}
+            for (counter, attribute), amount in tallies.items():
+                counter.add(amount, None if attribute is None else {attribute[0]: attribute[1]})
+
     def replayed(self, outcome: str, count: int = 1) -> None:
-        self.replay_outcomes.add(count, {names.ATTR_OUTCOME: outcome})
+        self.tally(self.replay_outcomes, count, (names.ATTR_OUTCOME, outcome))
 
     def dead_letter(self, error_class: str, stage: str) -> None:
         self.dead_lettered.add(1, {names.ATTR_ERROR_CLASS: error_class, names.ATTR_STAGE: stage})
 
     def map_notes(self, notes: tuple[str, ...]) -> None:
         for note in notes:
-            self.notes.add(1, {names.ATTR_ERROR_CLASS: note})
+            self.tally(self.notes, 1, (names.ATTR_ERROR_CLASS, note))
 
 
 def _observer(figures: PartitionFigures) -> Callable[[CallbackOptions], Iterable[Observation]]:

@@ -32,7 +32,7 @@ class StaleGuardStep(Forwarding):
         customer = record.customer_id
         assert customer is not None, "the guard runs after map, which sets the customer"
         if is_stale(record.ordering_key, store.get(customer)):
-            self._metrics.stale.add(1)
+            self._metrics.tally(self._metrics.stale)
             if record.replay is not None:
                 self._metrics.replayed("stale")
             self._accounted.submit(record)

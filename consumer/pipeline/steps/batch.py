@@ -80,7 +80,7 @@ class BatchStep:
         if not self._lanes.add(record):
             # An accepted record of this customer is newer: superseded already.
             self._accounted.submit(record)
-            self._metrics.superseded.add(1)
+            self._metrics.tally(self._metrics.superseded)
             if record.replay is not None:
                 self._metrics.replayed("superseded")
             return

@@ -245,7 +245,7 @@ class SendStep:
                 if older.replay is not None:
                     self._metrics.replayed("superseded")
             if superseded:
-                self._metrics.superseded.add(len(superseded))
+                self._metrics.tally(self._metrics.superseded, len(superseded))
             return 1
         self._lanes.released(record)
         if isinstance(outcome, Rejected):

@@ -65,4 +65,5 @@ def test_a_dropped_country_code_is_counted_and_the_record_goes_on() -> None:
         record.datum = _event(country)
         step.submit(record)
     assert len(out.records) == 2
+    metrics.flush()  # the source's poll loop does this once per turn
     assert _noted(reader) == {"map.country_code_dropped": 1}

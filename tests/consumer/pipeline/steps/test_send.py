@@ -63,6 +63,7 @@ def test_metrics_count_records_and_batches_without_personal_data() -> None:
         d.batch.submit(make_record(2, customer=1, key=(2, 2)))
         d.batch.submit(make_record(3, customer=3))
         d.drain()
+    metrics.flush()  # the source's poll loop does this once per turn
     data = reader.get_metrics_data()
     assert data is not None
     points: dict[str, list[object]] = {}
