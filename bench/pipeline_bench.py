@@ -107,7 +107,7 @@ def offline_rate(values: list[bytes]) -> tuple[float, float]:
             event = decoder.decode(value)
         except DecodeError:
             continue
-        result = mapper.map(event.record_type, event.datum)
+        result = mapper.map_decoded(event.record_type, event.datum)
         if isinstance(result, MapFailure):
             continue
         validator.validate(result.record)

@@ -27,7 +27,8 @@ class MapStep(Forwarding):
         if record.progress < MAPPED:
             assert record.datum is not None
             assert record.event_type is not None
-            result = self._mapper.map(record.event_type, record.datum)
+            # The datum is the decode step's: it follows the shipped reader schema.
+            result = self._mapper.map_decoded(record.event_type, record.datum)
             if isinstance(result, MapFailure):
                 record.customer_id = result.customer_id
                 self._dead_letters.dead_letter(

@@ -69,7 +69,7 @@ def decode_case() -> Iterator[Case]:
 
 
 class FakeMapper:
-    def map(self, record_type: str, event: dict[str, Any]) -> Upsert | MapFailure:
+    def map_decoded(self, record_type: str, event: dict[str, Any]) -> Upsert | MapFailure:
         if event.get("bad"):
             return MapFailure("map.invalid_email", "invalid e-mail", ("customer.email",), 7)
         return Upsert(int(event["id"]), {"_id": str(event["id"])}, (1, 2))
