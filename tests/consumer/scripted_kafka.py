@@ -181,7 +181,7 @@ class JsonDecoder:
 class KeyMapper:
     """Customer `c`, ordering key `(k, k)`; `mapfail` refuses, `delete` deletes."""
 
-    def map(self, record_type: str, event: dict[str, Any]) -> Upsert | Delete | MapFailure:
+    def map_decoded(self, record_type: str, event: dict[str, Any]) -> Upsert | Delete | MapFailure:
         customer, key = int(event["c"]), int(event["k"])
         if event.get("mapfail"):
             return MapFailure("map.invalid_email", "invalid e-mail", ("customer.email",), customer)
