@@ -5,19 +5,14 @@ from __future__ import annotations
 import re
 from typing import Final
 
-import pycountry
-
 from mappers.events import Address, Customer
 from mappers.notes import COUNTRY_CODE_DROPPED, STATE_PROVINCE_DROPPED
+from mappers.subdivisions import known_subdivisions
 from mappers.text import clean
 from mappers.xdm_record import PhoneNumber, PostalAddress
 
 _COUNTRY_CODE: Final = re.compile(r"[A-Z]{2}")
-# Only codes that also fit XDM's stateProvince pattern (all of pycountry's do, today).
-_STATE_PROVINCE: Final = re.compile(r"[A-Z]{2}-[A-Z0-9]{1,3}")
-_SUBDIVISIONS: Final[frozenset[str]] = frozenset(
-    s.code for s in pycountry.subdivisions if _STATE_PROVINCE.fullmatch(s.code)
-)
+_SUBDIVISIONS: Final[frozenset[str]] = known_subdivisions()
 # Lines from the fourth on share `street4`, the last street field XDM has.
 _STREET_FIELDS: Final = 4
 _STREET_JOIN: Final = ", "
