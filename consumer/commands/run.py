@@ -28,7 +28,6 @@ from consumer.aep.envelope import EnvelopeBuilder
 from consumer.aep.ims import ImsTokenProvider, ImsUnavailable
 from consumer.aep.inlet_client import HttpInletSender, make_http_client
 from consumer.aep.protocol import AepConfigurationFault, InletSender
-from consumer.commands.allocator import limit_malloc_arenas
 from consumer.config import exit_codes
 from consumer.config.loading import load_all
 from consumer.config.mapper_options import options_from_settings
@@ -133,8 +132,6 @@ def run_consumer(
     tests: an external stop signal, other batch limits, a decorator around the real inlet
     sender, instruments on a meter the test reads. `prometheus`: serve /metrics on the health
     port (the Prometheus reader is installed)."""
-    # Before any thread starts: the clients' threads would take arenas of their own.
-    limit_malloc_arenas()
     kafka, telemetry = load_all(config_file, KafkaSettings, TelemetrySettings)
     # /livez answers 503 once the poll loop is silent for half of max.poll.interval.ms: well
     # before the group would throw the member out (docs/DESIGN.md §14).
