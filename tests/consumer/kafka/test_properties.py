@@ -71,6 +71,7 @@ def test_every_reader_gets_the_fetch_bounds_unless_the_user_says_otherwise(
         assert config["queued.max.messages.kbytes"] == "2048"
         assert config["fetch.max.bytes"] == str(2 * 1024 * 1024)
         assert config["max.partition.fetch.bytes"] == str(256 * 1024)
+        assert config["fetch.queue.backoff.ms"] == "20"
     own = settings(
         monkeypatch,
         KAFKA_CONSUMER_CONFIG='{"queued.max.messages.kbytes": 65536, "fetch.max.bytes": 52428800}',
