@@ -29,7 +29,7 @@ from consumer.kafka.properties import dead_letter_producer_config
 from consumer.kafka.restore import ChangelogRestorer, restore_consumer_config
 from consumer.observability.metrics import Metrics
 from consumer.pipeline.state.mark import customer_key, encode_mark, is_stale
-from consumer.pipeline.state.store import BLOCK_CACHE_BYTES, WRITE_BUFFER_BYTES, StateStores
+from consumer.pipeline.state.store import CACHE_BYTES, StateStores
 from consumer.provisioning.topics import STATE_TOPIC_CONFIG
 from devenv import kafka_local
 
@@ -139,7 +139,7 @@ def report(memory: MemoryFigure, restore: RestoreFigure) -> list[str]:
     return [
         f"store, {memory.customers:,} distinct customers: RSS {curve}",
         f"store RSS growth over the second half: {memory.growth_mb:+.1f} MB; bound: "
-        f"{(2 * WRITE_BUFFER_BYTES + BLOCK_CACHE_BYTES) // MB} MB of buffers and cache plus "
+        f"{CACHE_BYTES // MB} MB of cache (memtables charged to it) plus "
         f"bloom filters (look-up + mark write {memory.us_per_customer:.1f} us per customer)",
         f"for comparison, the same marks in a Python dict: {memory.dict_mb:+.0f} MB",
         f"restore: {restore.records:,} marks in {restore.seconds:.1f} s = "

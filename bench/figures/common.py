@@ -150,6 +150,15 @@ def process_rss_mb(pid: int) -> float:
     return float(psutil.Process(pid).memory_info().rss) / 2**20
 
 
+def vm_hwm_mb(pid: int) -> float:
+    """The process's own peak resident set (`VmHWM`), in MiB: what the memory targets are
+    about. `wait4`'s figure would be the forking parent's peak, not the child's."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise OSError("no VmHWM line")
+
+
 def time_at_fraction(times: list[float], values: list[float], fraction: float) -> float:
     """First time the (non-decreasing) series reaches `fraction` of its final value,
     interpolated linearly between samples."""

@@ -14,9 +14,8 @@ from __future__ import annotations
 import signal
 import time
 import uuid
-from pathlib import Path
 
-from bench.figures.common import Context, Figure, Sampler, Topics
+from bench.figures.common import Context, Figure, Sampler, Topics, vm_hwm_mb
 from devenv import kafka_local
 from devenv.stack import wait_consumer
 
@@ -44,13 +43,6 @@ def _backlog_topics(ctx: Context, backlog: int) -> tuple[Topics, float]:
         stack.produce(min(PRODUCE_STEP, backlog - first), seed=70 + n, topic=topics.topic)
     _BACKLOGS[stack.emulator_url] = topics
     return topics, time.monotonic() - started
-
-
-def vm_hwm_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    raise OSError("no VmHWM line")
 
 
 def measure(ctx: Context) -> Figure:

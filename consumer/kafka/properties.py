@@ -6,22 +6,64 @@ so the owned values written last here are the ones in force.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Final
 
 from consumer.config.settings import CONSUMER_OWNED, PRODUCER_OWNED, KafkaSettings, plain_properties
 
-# librdkafka prefetches up to 64 MiB per consumer by default: with a backlog that is tens of MB
-# of RSS that buys nothing, since one poll takes at most the pipeline's room (500 records). 16 MiB
-# still holds thousands of records ahead (peak VmHWM with a 400,000-record backlog: 286 -> 223 MB).
-# A default: PROFILE_SYNC_KAFKA_CONSUMER_CONFIG may set another value.
-FETCH_QUEUE_KBYTES: Final = "16384"
+# librdkafka prefetches up to 64 MiB per consumer and asks for up to 50 MiB per fetch (1 MiB per
+# partition) by default: with a backlog those buffers, and the decompressed batches of lz4
+# producers, were most of the process's memory and bought nothing, since one poll takes at most
+# the pipeline's room (500 records) and a fetch on a live connection takes milliseconds. 2 MiB
+# ahead is thousands of sample records, a fraction of a second of work at saturation (peak VmHWM,
+# 300,000-record backlog: 216-223 MB with 16 MiB ahead and 1 MiB per partition, 139-146 MB with
+# these; bench/README.md, issue 22). Defaults: PROFILE_SYNC_KAFKA_CONFIG and
+# PROFILE_SYNC_KAFKA_CONSUMER_CONFIG may set other values. The readers of bounded topics (state
+# restore, operator tools) take them too.
+FETCH_QUEUE_KBYTES: Final = 2048
+FETCH_MAX_BYTES: Final = 2 * 1024 * 1024
+PARTITION_FETCH_BYTES: Final = 256 * 1024
+# librdkafka postpones a partition's next fetch by 1 s once the queue is full: with a queue this
+# small the poll thread then starved (300,000-record backlog drained in 40-46 s, 33 s with the
+# 16 MiB queue; 36 s with 20 ms). librdkafka's own advice for low queue thresholds.
+FETCH_QUEUE_BACKOFF_MS: Final = 20
+
+
+def fetch_defaults(user: Mapping[str, str]) -> dict[str, str]:
+    """The fetch bounds, for the user's properties `user` to override. librdkafka refuses a
+    `fetch.max.bytes` below `message.max.bytes` or above `receive.message.max.bytes` - 512, so
+    the default follows either when the user sets it."""
+    fetch = FETCH_MAX_BYTES
+    message_max = _integer(user.get("message.max.bytes"))
+    if message_max is not None:
+        fetch = max(fetch, message_max)
+    receive_max = _integer(user.get("receive.message.max.bytes"))
+    if receive_max is not None:
+        fetch = min(fetch, receive_max - 512)
+    return {
+        "queued.max.messages.kbytes": str(FETCH_QUEUE_KBYTES),
+        "fetch.max.bytes": str(fetch),
+        "max.partition.fetch.bytes": str(PARTITION_FETCH_BYTES),
+        "fetch.queue.backoff.ms": str(FETCH_QUEUE_BACKOFF_MS),
+    }
+
+
+def _integer(value: str | None) -> int | None:
+    # Anything else is librdkafka's to refuse, naming the property.
+    return int(value) if value is not None and value.strip().isdigit() else None
+
+
+def _user_consumer_properties(settings: KafkaSettings) -> dict[str, str]:
+    user = {
+        **plain_properties(settings.common_properties()),
+        **plain_properties(settings.kafka_consumer_config),
+    }
+    return {**fetch_defaults(user), **user}
 
 
 def consumer_config(settings: KafkaSettings) -> dict[str, str]:
     return {
-        "queued.max.messages.kbytes": FETCH_QUEUE_KBYTES,
-        **plain_properties(settings.common_properties()),
-        **plain_properties(settings.kafka_consumer_config),
+        **_user_consumer_properties(settings),
         "bootstrap.servers": settings.kafka_bootstrap_servers,
         "group.id": settings.group_id,
         **CONSUMER_OWNED,
@@ -33,8 +75,7 @@ def bounded_reader_config(settings: KafkaSettings, group_id: str) -> dict[str, s
     `group_id` (the client requires one) and never commits; `enable.partition.eof` tells it
     where the end is. The state restore and the operator tools (`replay`, `dlq`) read so."""
     return {
-        **plain_properties(settings.common_properties()),
-        **plain_properties(settings.kafka_consumer_config),
+        **_user_consumer_properties(settings),
         "bootstrap.servers": settings.kafka_bootstrap_servers,
         "group.id": group_id,
         "enable.auto.commit": "false",

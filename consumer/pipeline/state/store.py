@@ -2,9 +2,11 @@
 
 The store is a cache of changelog partition p (docs/DESIGN.md §11): it holds each customer's
 mark and, under a key no customer id can take, the changelog position it has read up to (the
-local checkpoint a restart resumes from). Memory is bounded by RocksDB's write buffers and one
-block cache shared by every partition; only the SST files' bloom filters and indexes (about
-1.5 MB per million customers) grow with the number of customers.
+local checkpoint a restart resumes from). Memory is bounded by one cache shared by every
+partition, which holds the data blocks read and, through one shared write-buffer manager, is
+charged for every partition's memtables too: RocksDB's memory does not grow with the number of
+partitions owned. Only the SST files' bloom filters and indexes (about 1.5 MB per million
+customers) grow with the number of customers.
 """
 
 from __future__ import annotations
@@ -15,7 +17,15 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Final
 
-from rocksdict import BlockBasedOptions, Cache, Options, Rdict, WriteBatch, WriteOptions
+from rocksdict import (
+    BlockBasedOptions,
+    Cache,
+    Options,
+    Rdict,
+    WriteBatch,
+    WriteBufferManager,
+    WriteOptions,
+)
 
 from consumer.pipeline.record import OrderingKey
 from consumer.pipeline.state.mark import customer_key, decode_mark, encode_mark
@@ -24,15 +34,23 @@ from consumer.pipeline.state.mark import customer_key, decode_mark, encode_mark
 CHECKPOINT_KEY: Final = b"\x00changelog-position"
 _POSITION: Final = struct.Struct(">q")
 
+# A partition's memtable is flushed at WRITE_BUFFER_BYTES, and the largest one is flushed early
+# once all of them together reach WRITE_BUFFERS_BYTES (the write-buffer manager). Both count
+# against CACHE_BYTES, the data blocks read getting what the memtables leave. Before, each
+# partition had 2 x 4 MiB of memtables of its own beside an 8 MiB block cache: 56 MiB with 6
+# partitions, more with more (peak VmHWM with a 600,000-record backlog 147-167 -> 146 MB; issue
+# 22 in bench/README.md).
 WRITE_BUFFER_BYTES: Final = 4 * 1024 * 1024
-BLOCK_CACHE_BYTES: Final = 8 * 1024 * 1024
+WRITE_BUFFERS_BYTES: Final = 8 * 1024 * 1024
+CACHE_BYTES: Final = 16 * 1024 * 1024
 
 
-def _options(cache: Cache) -> Options:
+def _options(cache: Cache, write_buffers: WriteBufferManager) -> Options:
     options = Options(raw_mode=True)
     options.create_if_missing(True)
     options.set_write_buffer_size(WRITE_BUFFER_BYTES)
     options.set_max_write_buffer_number(2)
+    options.set_write_buffer_manager(write_buffers)
     options.set_max_background_jobs(1)
     options.set_keep_log_file_num(2)
     options.set_max_open_files(64)
@@ -61,12 +79,14 @@ class StoreOpenError(RuntimeError):
 class PartitionStore:
     """Marks of the customers of one source partition. Not thread-safe: one owner at a time."""
 
-    def __init__(self, path: Path, partition: int, cache: Cache) -> None:
+    def __init__(
+        self, path: Path, partition: int, cache: Cache, write_buffers: WriteBufferManager
+    ) -> None:
         self.path = path
         self.partition = partition
         try:
             path.mkdir(parents=True, exist_ok=True)
-            self._db = Rdict(str(path), _options(cache))
+            self._db = Rdict(str(path), _options(cache, write_buffers))
         except Exception as exc:  # rocksdict raises plain Exception (e.g. "lock hold by ...")
             raise StoreOpenError(f"cannot open the state store {path} ({exc})") from None
         self._db.set_write_options(_write_options())
@@ -138,7 +158,11 @@ class StateStores:
 
     def __init__(self, state_dir: Path, changelog_topic: str) -> None:
         self.root = state_dir / changelog_topic
-        self._cache = Cache(BLOCK_CACHE_BYTES)
+        self._cache = Cache(CACHE_BYTES)
+        # No stall: a writer waits for no flush, the bound may be overshot while one runs.
+        self.write_buffers = WriteBufferManager.new_write_buffer_manager_with_cache(
+            WRITE_BUFFERS_BYTES, False, self._cache
+        )
         self._open: dict[int, PartitionStore] = {}
         self._ready: set[int] = set()
 
@@ -147,7 +171,7 @@ class StateStores:
         store = self._open.get(partition)
         if store is None:
             store = self._open[partition] = PartitionStore(
-                self.root / str(partition), partition, self._cache
+                self.root / str(partition), partition, self._cache, self.write_buffers
             )
         return store
 

@@ -1,9 +1,17 @@
 from __future__ import annotations
 
 import pytest
+from confluent_kafka import Consumer
 
 from consumer.config.settings import KafkaSettings
-from consumer.kafka.properties import consumer_config, dead_letter_producer_config, producer_config
+from consumer.kafka.properties import (
+    bounded_reader_config,
+    consumer_config,
+    dead_letter_producer_config,
+    producer_config,
+    replay_consumer_config,
+)
+from consumer.kafka.restore import restore_consumer_config
 
 
 def settings(monkeypatch: pytest.MonkeyPatch, **env: str) -> KafkaSettings:
@@ -55,9 +63,50 @@ def test_the_dead_letter_producer_bound_follows_the_topics(
     assert dead_letter_producer_config(s, topic)["message.max.bytes"] == expected
 
 
-def test_the_fetch_queue_is_bounded_unless_the_user_says_otherwise(
+def test_every_reader_gets_the_fetch_bounds_unless_the_user_says_otherwise(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    assert consumer_config(settings(monkeypatch))["queued.max.messages.kbytes"] == "16384"
-    own = settings(monkeypatch, KAFKA_CONSUMER_CONFIG='{"queued.max.messages.kbytes": 65536}')
+    s = settings(monkeypatch)
+    for config in (consumer_config(s), replay_consumer_config(s), restore_consumer_config(s)):
+        assert config["queued.max.messages.kbytes"] == "2048"
+        assert config["fetch.max.bytes"] == str(2 * 1024 * 1024)
+        assert config["max.partition.fetch.bytes"] == str(256 * 1024)
+        assert config["fetch.queue.backoff.ms"] == "20"
+    own = settings(
+        monkeypatch,
+        KAFKA_CONSUMER_CONFIG='{"queued.max.messages.kbytes": 65536, "fetch.max.bytes": 52428800}',
+    )
     assert consumer_config(own)["queued.max.messages.kbytes"] == "65536"
+    assert bounded_reader_config(own, "tools")["fetch.max.bytes"] == "52428800"
+
+
+@pytest.mark.parametrize(
+    ("own", "expected"),
+    [
+        ('{"message.max.bytes": 10000000}', "10000000"),
+        ('{"receive.message.max.bytes": 1500000}', str(1_500_000 - 512)),
+        ('{"message.max.bytes": "many"}', str(2 * 1024 * 1024)),
+    ],
+)
+def test_the_fetch_bound_follows_the_users_message_bounds(
+    monkeypatch: pytest.MonkeyPatch, own: str, expected: str
+) -> None:
+    assert consumer_config(settings(monkeypatch, KAFKA_CONFIG=own))["fetch.max.bytes"] == expected
+
+
+@pytest.mark.parametrize(
+    "own",
+    [
+        "{}",
+        '{"message.max.bytes": 10000000}',
+        '{"receive.message.max.bytes": 1500000}',
+        '{"fetch.message.max.bytes": 4194304}',
+    ],
+)
+def test_librdkafka_accepts_the_fetch_bounds_with_the_users_properties(
+    monkeypatch: pytest.MonkeyPatch, own: str
+) -> None:
+    # The client checks these bounds against each other when it is created (no broker needed).
+    s = settings(monkeypatch, KAFKA_CONFIG=own, KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:9")
+    for config in (consumer_config(s), bounded_reader_config(s, "tools")):
+        Consumer({**config, "log_level": 0}).close()

@@ -7,8 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from consumer.pipeline.state.mark import MarkFormatError, encode_mark
-from consumer.pipeline.state.store import StateStores, StoreOpenError
+from consumer.pipeline.state.mark import MarkFormatError, customer_key, encode_mark
+from consumer.pipeline.state.store import (
+    WRITE_BUFFER_BYTES,
+    WRITE_BUFFERS_BYTES,
+    StateStores,
+    StoreOpenError,
+)
 
 
 def test_marks_only_move_forward(tmp_path: Path) -> None:
@@ -111,3 +116,26 @@ def test_a_directory_held_by_another_store_is_refused_clearly(tmp_path: Path) ->
     with pytest.raises(StoreOpenError, match="cannot open the state store"):
         StateStores(tmp_path, "g.state").open(0)
     first.close_all()
+
+
+def test_every_partitions_memtables_count_against_one_bound(tmp_path: Path) -> None:
+    stores = StateStores(tmp_path, "g.state")
+    usage = [stores.write_buffers.get_usage()]
+    for partition in range(3):
+        stores.open(partition).put(1, (1, 1, 1))
+        usage.append(stores.write_buffers.get_usage())
+    assert usage == sorted(set(usage))  # each partition's memtable is charged to the one manager
+
+    peak = 0
+    for partition in range(3):
+        store = stores.open(partition)
+        for batch in range(10):
+            first = partition * 1_000_000 + batch * 10_000
+            marks = ((customer_key(first + i), encode_mark((i, i, i))) for i in range(10_000))
+            store.apply(marks, batch + 1)
+            peak = max(peak, stores.write_buffers.get_usage())
+    # 300,000 marks (about 3 x 4 MiB of memtables): flushed early, overshoot by one at most.
+    assert WRITE_BUFFERS_BYTES / 2 < peak <= WRITE_BUFFERS_BYTES + WRITE_BUFFER_BYTES
+    assert stores.open(2).get(2_000_000 + 99_999) == (9_999, 9_999, 9_999)
+    assert stores.open(0).get(5) == (5, 5, 5)
+    stores.close_all()
