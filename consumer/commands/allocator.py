@@ -1,11 +1,13 @@
-"""glibc's malloc arenas: one for the whole process unless the operator says otherwise.
+"""glibc's malloc arenas: two for the whole process unless the operator says otherwise.
 
 glibc gives each thread that allocates concurrently an arena of its own (up to 8 per core), and
 an arena keeps the memory it once held: librdkafka's threads (three consumers, a producer), the
-RocksDB background threads and the HTTP loop thread each kept several MB of peak buffers. One
-arena lets one thread reuse what another freed (peak VmHWM with a 300,000-record backlog: 132-138
--> 124 MB; bench/README.md, issue 22). Python's own small objects never reach malloc's arenas
-(pymalloc), so the lock they share is taken rarely.
+RocksDB background threads and the HTTP loop thread each kept several MB of peak buffers. Few
+arenas let one thread reuse what another freed. One arena was measured first (peak VmHWM with a
+300,000-record backlog: 132-138 -> 124 MB) but cost a quarter more CPU per record: the poll
+thread's larger allocations (serialised records, dict tables) waited on the librdkafka threads'
+lock (`bench/run_all.py --only cost`: 131 against 106 µs without the limit). Two keep the peak
+(1,000,000-record backlog: 125 MB) at that CPU (91 µs); bench/README.md, issue 22.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import os
 from collections.abc import Callable, Mapping
 from typing import Final
 
-ARENAS: Final = 1
+ARENAS: Final = 2
 # mallopt's parameter number for the arena limit (glibc malloc.h, M_ARENA_MAX).
 _M_ARENA_MAX: Final = -8
 
