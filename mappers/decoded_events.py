@@ -16,24 +16,11 @@ generated datums of every shipped reader schema both ways and compares
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, timedelta
-from typing import Any, Final, cast
+from datetime import date
+from typing import Any, cast
 
 from mappers.events import CustomerUpserted
-
-_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
-_ONE_MS: Final = timedelta(milliseconds=1)
-
-
-def _moment(value: object) -> datetime | None:
-    if type(value) is int:
-        try:
-            return _EPOCH + value * _ONE_MS
-        except OverflowError:
-            return None
-    if type(value) is datetime and value.tzinfo is UTC:
-        return value
-    return None
+from mappers.timestamps import avro_moment
 
 
 def decoded_upsert(datum: Mapping[str, Any]) -> CustomerUpserted | None:
@@ -41,9 +28,9 @@ def decoded_upsert(datum: Mapping[str, Any]) -> CustomerUpserted | None:
     datum of the shipped reader schema whose values are in range; None otherwise."""
     try:
         customer = datum["customer"]
-        event_time = _moment(datum["event_time"])
-        created = _moment(customer["created_at"])
-        updated = _moment(customer["updated_at"])
+        event_time = avro_moment(datum["event_time"])
+        created = avro_moment(customer["created_at"])
+        updated = avro_moment(customer["updated_at"])
         if event_time is None or created is None or updated is None or not datum["event_id"]:
             return None
         if customer["id"] < 1 or customer["website_id"] < 0 or customer["group_id"] < 0:

@@ -57,6 +57,19 @@ def parse_timestamp(value: object) -> datetime:
         raise _timestamp_error("timestamp out of range") from None
 
 
+def avro_moment(value: object) -> datetime | None:
+    """The forms an Avro decoder gives a timestamp, a UTC `datetime` or epoch milliseconds (an
+    exact `int`), as `parse_timestamp` reads them; None for anything else or out of range."""
+    if type(value) is int:
+        try:
+            return _EPOCH + value * _ONE_MS
+        except OverflowError:
+            return None
+    if type(value) is datetime and value.tzinfo is UTC:
+        return value
+    return None
+
+
 def parse_date(value: object) -> date:
     """A calendar date from a `date` or `YYYY-MM-DD` text."""
     if isinstance(value, date) and not isinstance(value, datetime):
