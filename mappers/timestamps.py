@@ -30,8 +30,9 @@ def _timestamp_error(reason: str) -> PydanticCustomError:
 
 def parse_timestamp(value: object) -> datetime:
     """An aware UTC datetime from a datetime, epoch milliseconds or ISO-8601 text with offset."""
-    if type(value) is datetime and value.tzinfo is UTC:
-        return value  # the Avro form: nothing to do
+    moment = avro_moment(value)
+    if moment is not None:
+        return moment  # the Avro forms
     if value is None:
         # Every contract timestamp is required; null reads as missing, not as unreadable.
         raise PydanticCustomError(NULL_VALUE, "required field is null")
