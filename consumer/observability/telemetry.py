@@ -1,7 +1,9 @@
 """Where traces and metrics go: the OpenTelemetry SDK set-up (docs/DESIGN.md §14).
 
-Only the SDK's own variables decide, read by the SDK's own configuration code (exporter names
-from its entry points, the OTLP protocol, endpoints, headers, batch and interval settings):
+Only the SDK's own variables decide. Exporter classes come from the entry points exporter
+packages register (`opentelemetry_traces_exporter`, `opentelemetry_metrics_exporter`, the
+SDK's plug-in contract); endpoints, headers, batch and interval settings are read by the
+exporters and processors themselves:
 
 - `OTEL_TRACES_EXPORTER`: `none` (default), `console` (JSON on stderr), `otlp`;
 - `OTEL_METRICS_EXPORTER`: the same, and `prometheus` (served at `/metrics` on the health port,
@@ -18,10 +20,10 @@ import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
+from importlib.metadata import entry_points
 from typing import Final, Literal, TextIO
 
 from opentelemetry import metrics, trace
-from opentelemetry.sdk import _configuration as sdk_configuration
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import (
     ConsoleMetricExporter,
@@ -47,6 +49,11 @@ _ALLOWED: Final = {
     "metrics": _OTLP | {"console", PROMETHEUS},
 }
 _VARIABLES: Final = {"traces": TRACES_VARIABLE, "metrics": EXPORTER_VARIABLE}
+_ENTRY_POINT_GROUPS: Final = {
+    "traces": "opentelemetry_traces_exporter",
+    "metrics": "opentelemetry_metrics_exporter",
+}
+_OTLP_PROTOCOLS: Final = {"grpc": "otlp_proto_grpc", "http/protobuf": "otlp_proto_http"}
 
 Signal = Literal["traces", "metrics"]
 
@@ -68,27 +75,51 @@ class Telemetry:
 
 
 def _exporter_names(signal: Signal, environ: Mapping[str, str]) -> list[str]:
+    """The entry-point names the variable asks for, in order, each once (`otlp` resolved to
+    the protocol's exporter)."""
     name_variable = _VARIABLES[signal]
-    raw = environ.get(name_variable, "")
-    for name in (n.strip().lower() for n in raw.split(",")):
-        if name and name != "none" and name not in _ALLOWED[signal]:
+    names: list[str] = []
+    for name in (n.strip().lower() for n in environ.get(name_variable, "").split(",")):
+        if not name or name == "none":
+            continue
+        if name not in _ALLOWED[signal]:
             allowed = ", ".join(sorted({"none", *_ALLOWED[signal]} - _OTLP | {"otlp"}))
             raise ConfigFileError(name_variable, f"must be one of {allowed}")
-    try:
-        return list(dict.fromkeys(sdk_configuration._get_exporter_names(signal)))
-    except RuntimeError:
-        protocol = f"OTEL_EXPORTER_OTLP_{signal.upper()}_PROTOCOL"
-        if not environ.get(protocol):
-            protocol = "OTEL_EXPORTER_OTLP_PROTOCOL"
-        raise ConfigFileError(protocol, "must be grpc or http/protobuf") from None
+        names.append(_otlp_exporter(signal, environ) if name == "otlp" else name)
+    return list(dict.fromkeys(names))
+
+
+def _otlp_exporter(signal: Signal, environ: Mapping[str, str]) -> str:
+    """`otlp` after the OTLP exporter specification: the per-signal protocol variable, else the
+    general one, else gRPC."""
+    for protocol_variable in (
+        f"OTEL_EXPORTER_OTLP_{signal.upper()}_PROTOCOL",
+        "OTEL_EXPORTER_OTLP_PROTOCOL",
+    ):
+        protocol = environ.get(protocol_variable, "").strip()
+        if protocol:
+            name = _OTLP_PROTOCOLS.get(protocol)
+            if name is None:
+                raise ConfigFileError(protocol_variable, "must be grpc or http/protobuf")
+            return name
+    return _OTLP_PROTOCOLS["grpc"]
 
 
 def _classes(signal: Signal, names: list[str]) -> dict[str, type]:
-    """The exporter classes the SDK's entry points name (the SDK's own look-up)."""
-    traces, metric_classes, _ = sdk_configuration._import_exporters(
-        names if signal == "traces" else [], names if signal == "metrics" else [], []
-    )
-    return dict(traces) if signal == "traces" else dict(metric_classes)
+    """The exporter class each name's entry point names (what an exporter package registers)."""
+    classes: dict[str, type] = {}
+    for name in names:
+        found = entry_points(group=_ENTRY_POINT_GROUPS[signal], name=name)
+        if not found:
+            raise ConfigFileError(
+                _VARIABLES[signal], f"{name}: the exporter package is not installed"
+            )
+        loaded = next(iter(found)).load()
+        wanted = (SpanExporter,) if signal == "traces" else (MetricExporter, MetricReader)
+        if not (isinstance(loaded, type) and issubclass(loaded, wanted)):
+            raise ConfigFileError(_VARIABLES[signal], f"{name}: not a {signal} exporter")
+        classes[name] = loaded
+    return classes
 
 
 def _resource(environ: Mapping[str, str]) -> Resource:

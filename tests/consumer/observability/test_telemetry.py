@@ -1,5 +1,5 @@
-"""Traces and metrics reach the exporters the OTEL_* variables name (the SDK's own look-up), and a
-wrong value fails at start naming the variable."""
+"""Traces and metrics reach the exporters the OTEL_* variables name (the exporters' entry
+points), and a wrong value fails at start naming the variable."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from opentelemetry.exporter.prometheus import PrometheusMetricReader
 from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
 
 from consumer.config.settings import ConfigFileError
-from consumer.observability import metric_names
+from consumer.observability import metric_names, telemetry
 from consumer.observability.metrics import Metrics
 from consumer.observability.telemetry import (
     configure,
@@ -157,3 +157,31 @@ def test_a_wrong_exporter_setting_names_the_variable(
     with pytest.raises(ConfigFileError) as info:
         configure(health_port=8080)
     assert info.value.setting == variable
+
+
+def test_the_given_environment_decides_not_the_process_one() -> None:
+    # The process environment names nothing (the autouse fixture): only the mapping passed in.
+    out = io.StringIO()
+    environ = {"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf"}
+    assert [type(e) for e in span_exporters(environ, out)] == [HttpSpans]
+    readers = metric_readers({"OTEL_METRICS_EXPORTER": "console"}, out)
+    assert [type(r) for r in readers] == [PeriodicExportingMetricReader]
+
+
+def test_the_per_signal_protocol_wins_over_the_general_one() -> None:
+    environ = {
+        "OTEL_TRACES_EXPORTER": "otlp",
+        "OTEL_EXPORTER_OTLP_PROTOCOL": "http/json",  # wrong, but not the one in force
+        "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "grpc",
+    }
+    assert [type(e) for e in span_exporters(environ)] == [GrpcSpans]
+
+
+def test_an_exporter_package_that_is_not_installed_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(telemetry, "entry_points", lambda **_: ())
+    with pytest.raises(ConfigFileError) as info:
+        span_exporters({"OTEL_TRACES_EXPORTER": "otlp"})
+    assert info.value.setting == "OTEL_TRACES_EXPORTER"
+    assert "not installed" in str(info.value)
