@@ -68,12 +68,10 @@ from consumer.pipeline.guard import DeadLetterGuard
 from consumer.pipeline.state.store import StateStores
 from consumer.provisioning.startup import (
     StartupError,
-    check_replay_topic,
-    check_state_topic,
+    check_service_topics,
     check_topics,
     resolve_aep_target,
 )
-from consumer.provisioning.topics import max_message_bytes
 from mappers.mapper import Mapper
 from schemas.avro import ConfluentRegistryClient, EventDecoder, WriterSchemaRegistry
 from schemas.xdm import compile_validator
@@ -207,12 +205,10 @@ def _run(
     except KafkaException as exc:
         return _fail(refused_configuration(exc, kafka.secret_values()), exit_codes.USAGE)
     try:
-        check_topics(ExplainingMetadata(consumer, problems), kafka, METADATA_TIMEOUT_S)
-        admin = _admin(kafka)
-        check_state_topic(admin, kafka, METADATA_TIMEOUT_S)
-        check_replay_topic(admin, kafka, METADATA_TIMEOUT_S)
+        # The consumer's metadata request first: it explains refused logins (exit 2).
+        metadata = check_topics(ExplainingMetadata(consumer, problems), kafka, METADATA_TIMEOUT_S)
         # None when the topic's configuration is unreadable: the producer keeps its own bound.
-        dead_letter_limit = max_message_bytes(admin, kafka.dlq_topic, METADATA_TIMEOUT_S)
+        dead_letter_limit = check_service_topics(_admin(kafka), kafka, METADATA_TIMEOUT_S, metadata)
         producer = Producer(dead_letter_producer_config(kafka, dead_letter_limit))
     except KafkaConnectError as exc:
         consumer.close()

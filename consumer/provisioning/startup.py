@@ -1,7 +1,8 @@
 """Checks `run` makes before it consumes anything.
 
 Kafka: both topics exist, the state topic is compacted with the source topic's partition count,
-and the replay topic has that count too (exit 2 naming the variable). AEP
+and the replay topic has that count too (exit 2 naming the variable): one metadata request and
+one configuration read in all. AEP
 (`resolve_aep_target`): unset ids are looked up by the configured names, then one read of the
 schema checks that it has exactly the field groups the mapper emits; any AEP-side problem
 refuses to start with exit 3 ("AEP configuration fault", docs/DESIGN.md §3).
@@ -56,8 +57,11 @@ class ClusterMetadataSource(Protocol):
     def list_topics(self, topic: str | None = None, timeout: float = -1) -> object: ...
 
 
-def check_topics(client: ClusterMetadataSource, settings: KafkaSettings, timeout_s: float) -> None:
-    """Both topics exist; auto-creation stays off (the metadata request names no topic)."""
+def check_topics(
+    client: ClusterMetadataSource, settings: KafkaSettings, timeout_s: float
+) -> object:
+    """Both topics exist; auto-creation stays off (the metadata request names no topic).
+    Returns the cluster metadata, for `check_service_topics`."""
     try:
         metadata = client.list_topics(timeout=timeout_s)
     except KafkaException as exc:
@@ -71,35 +75,37 @@ def check_topics(client: ClusterMetadataSource, settings: KafkaSettings, timeout
         found = topics.get(name)
         if found is None or getattr(found, "error", None) is not None:
             raise StartupError(f"{variable(field)}: topic {name!r} does not exist", 2)
+    return metadata
 
 
-def check_state_topic(admin: TopicAdmin, settings: KafkaSettings, timeout_s: float) -> None:
-    """The changelog topic exists, is compacted and has the source topic's partition count
-    (docs/DESIGN.md §11); exit 2 naming it otherwise, 1 when the cluster does not answer."""
+def check_service_topics(
+    admin: TopicAdmin, settings: KafkaSettings, timeout_s: float, metadata: object = None
+) -> int | None:
+    """The state topic is compacted with the source topic's partition count (docs/DESIGN.md
+    §11) and the replay topic has that count (§12): exit 2 naming the one that is not, 1 when
+    the cluster does not answer. Returns the dead-letter topic's `max.message.bytes` (None when
+    unreadable). One configuration read, and no metadata request when `metadata` (what
+    `check_topics` returned) is given."""
     try:
         found = describe(
             admin,
-            [settings.topic, settings.state_topic],
+            [settings.topic, settings.state_topic, settings.replay_topic, settings.dlq_topic],
             timeout_s,
             policies=[settings.state_topic],
+            limits=[settings.dlq_topic],
+            metadata=metadata,
         )
     except TopicsUnavailable as exc:
         raise StartupError(str(exc), exit_codes.ERROR) from None
-    problem = state_topic_problem(settings, found[settings.state_topic], found[settings.topic])
-    if problem is not None:
-        raise StartupError(problem, exit_codes.USAGE)
-
-
-def check_replay_topic(admin: TopicAdmin, settings: KafkaSettings, timeout_s: float) -> None:
-    """The replay topic exists with the source topic's partition count (docs/DESIGN.md §12);
-    exit 2 naming it otherwise, 1 when the cluster does not answer."""
-    try:
-        found = describe(admin, [settings.topic, settings.replay_topic], timeout_s)
-    except TopicsUnavailable as exc:
-        raise StartupError(str(exc), exit_codes.ERROR) from None
-    problem = replay_topic_problem(settings, found[settings.replay_topic], found[settings.topic])
-    if problem is not None:
-        raise StartupError(problem, exit_codes.USAGE)
+    source = found[settings.topic]
+    for problem in (
+        state_topic_problem(settings, found[settings.state_topic], source),
+        replay_topic_problem(settings, found[settings.replay_topic], source),
+    ):
+        if problem is not None:
+            raise StartupError(problem, exit_codes.USAGE)
+    dead_letters = found[settings.dlq_topic]
+    return None if dead_letters is None else dead_letters.max_message_bytes
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,6 +44,7 @@ class TopicAdmin(Protocol):
 class TopicInfo:
     partitions: int
     cleanup_policy: str | None = None  # read only for topics that need one
+    max_message_bytes: int | None = None  # read only where asked, None when unreadable
 
     @property
     def compacted(self) -> bool:
@@ -70,17 +71,28 @@ def own_topics(settings: KafkaSettings) -> list[OwnTopic]:
 
 
 def describe(
-    admin: TopicAdmin, names: Sequence[str], timeout_s: float, *, policies: Sequence[str] = ()
+    admin: TopicAdmin,
+    names: Sequence[str],
+    timeout_s: float,
+    *,
+    policies: Sequence[str] = (),
+    limits: Sequence[str] = (),
+    metadata: Any = None,
 ) -> dict[str, TopicInfo | None]:
-    """Partition counts of `names` (None: absent) and the cleanup policy of `policies`."""
-    try:
-        # Naming no topic: a metadata request for one would create it where auto-creation is on.
-        metadata = admin.list_topics(timeout=timeout_s)
-    except KafkaException as exc:
-        raise TopicsUnavailable(
-            f"cannot reach the Kafka cluster at {variable('kafka_bootstrap_servers')} "
-            f"({exc.args[0]})"
-        ) from None
+    """Partition counts of `names` (None: absent), the cleanup policy of `policies` and the
+    `max.message.bytes` of `limits`, in one metadata request (none when `metadata`, a cluster
+    metadata answer, is given) and one configuration read. An unreadable policy is an error; an
+    unreadable limit is None (the caller keeps its own bound)."""
+    if metadata is None:
+        try:
+            # Naming no topic: a metadata request for one would create it where auto-creation
+            # is on.
+            metadata = admin.list_topics(timeout=timeout_s)
+        except KafkaException as exc:
+            raise TopicsUnavailable(
+                f"cannot reach the Kafka cluster at {variable('kafka_bootstrap_servers')} "
+                f"({exc.args[0]})"
+            ) from None
     found: dict[str, TopicInfo | None] = {}
     for name in names:
         topic = metadata.topics.get(name)
@@ -88,23 +100,30 @@ def describe(
             found[name] = None
         else:
             found[name] = TopicInfo(len(topic.partitions))
-    wanted = [name for name in policies if found.get(name) is not None]
-    if wanted:
-        resources = [ConfigResource(ResourceType.TOPIC, name) for name in wanted]
-        futures = admin.describe_configs(resources, request_timeout=timeout_s)
-        for resource, future in futures.items():
-            try:
-                entries = future.result(timeout=timeout_s)
-            except KafkaException as exc:
+    wanted = list(dict.fromkeys(n for n in (*policies, *limits) if found.get(n) is not None))
+    if not wanted:
+        return found
+    resources = [ConfigResource(ResourceType.TOPIC, name) for name in wanted]
+    futures = admin.describe_configs(resources, request_timeout=timeout_s)
+    for resource, future in futures.items():
+        name = resource.name
+        try:
+            entries = future.result(timeout=timeout_s)
+        except KafkaException as exc:
+            if name in policies:
                 raise TopicsUnavailable(
-                    f"cannot read the configuration of topic {resource.name!r} ({exc.args[0]})"
+                    f"cannot read the configuration of topic {name!r} ({exc.args[0]})"
                 ) from None
-            entry = entries.get("cleanup.policy")
-            info = found[resource.name]
-            assert info is not None
-            found[resource.name] = TopicInfo(
-                info.partitions, None if entry is None else str(entry.value)
-            )
+            continue
+        info = found[name]
+        assert info is not None
+        policy = entries.get("cleanup.policy") if name in policies else None
+        limit = entries.get("max.message.bytes") if name in limits else None
+        found[name] = TopicInfo(
+            info.partitions,
+            None if policy is None else str(policy.value),
+            int(limit.value) if limit is not None and str(limit.value).isdigit() else None,
+        )
     return found
 
 
@@ -205,19 +224,3 @@ def create_topics(
             future.result(timeout=timeout_s)
         except KafkaException as exc:
             raise TopicsUnavailable(f"creating topic {name!r} failed ({exc.args[0]})") from None
-
-
-def max_message_bytes(admin: TopicAdmin, topic: str, timeout_s: float) -> int | None:
-    """The topic's `max.message.bytes` (the broker's bound on one record batch), or None when the
-    topic's configuration cannot be read."""
-    futures = admin.describe_configs(
-        [ConfigResource(ResourceType.TOPIC, topic)], request_timeout=timeout_s
-    )
-    for future in futures.values():
-        try:
-            entry = future.result(timeout=timeout_s).get("max.message.bytes")
-        except KafkaException:
-            return None
-        if entry is not None and str(entry.value).isdigit():
-            return int(entry.value)
-    return None
