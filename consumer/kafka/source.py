@@ -346,7 +346,13 @@ class KafkaSource:
         return [TopicPartition(self._replay.topic, p.partition) for p in partitions]
 
     def _idle_for(self, polled: int) -> float:
-        busy = polled or self._carry or not self._pipeline.owned() or self._pipeline.busy()
+        busy = (
+            polled
+            or self._carry
+            or not self._pipeline.owned()
+            or self._pipeline.busy()
+            or not self._fetched_everywhere()
+        )
         now = self._clock()
         if busy:
             self._idle_since = None
@@ -354,6 +360,27 @@ class KafkaSource:
         if self._idle_since is None:
             self._idle_since = now
         return now - self._idle_since
+
+    def _fetched_everywhere(self) -> bool:
+        """Every owned partition has had a fetch answer (librdkafka then knows its high
+        watermark). Before that its reader has not looked yet, which is not idle: the first
+        fetch after an assignment can take longer than the idle wait (offset look-ups, a
+        coordinator still loading). Only the first answer counts, not reaching the watermark:
+        control records and compaction leave positions short of it for good."""
+        replay = self._replay
+        for topic, partition in self._pipeline.owned():
+            reader = (
+                replay.consumer if replay is not None and topic == replay.topic else self._consumer
+            )
+            try:
+                _, high = reader.get_watermark_offsets(
+                    TopicPartition(topic, partition), cached=True
+                )
+            except KafkaException:
+                continue  # not the client's partition any more: nothing to wait for
+            if high < 0:
+                return False
+        return True
 
     # -- rebalance ------------------------------------------------------------------------
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:

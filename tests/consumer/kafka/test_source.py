@@ -57,6 +57,7 @@ class FakeConsumer:
         self.committed: list[tuple[int, int]] = []
         self.closed = False
         self.consumes = 0
+        self.fetch_delayed = False
 
     def subscribe(self, topics: list[str], **callbacks: Callable[..., None]) -> None:
         self.callbacks = callbacks
@@ -79,6 +80,13 @@ class FakeConsumer:
 
     def assignment(self) -> list[TopicPartition]:
         return list(self.assigned)
+
+    def get_watermark_offsets(self, partition: TopicPartition, cached: bool) -> tuple[int, int]:
+        assert cached  # the poll thread never waits for the broker here
+        # Unknown (-1001) until the partition's first fetch answer, which comes with the second
+        # consume after the assignment, or never while `fetch_delayed`.
+        fetched = self.consumes >= 2 and not self.fetch_delayed
+        return (0, 0) if fetched else (-1001, -1001)
 
     def pause(self, partitions: list[TopicPartition]) -> None:
         self.paused |= {p.partition for p in partitions}
@@ -190,6 +198,25 @@ def test_idle_exit_waits_for_assignment_then_commits_synchronously() -> None:
     assert consumer.closed
     # stored before the synchronous commit: librdkafka's close-time commit cannot go back
     assert (0, 2) in consumer.stored
+
+
+def test_idle_exit_waits_for_every_partitions_first_fetch_answer() -> None:
+    # Assigned, nothing polled, nothing buffered: but no fetch answer has come yet, so the
+    # records the partitions may hold are still unknown.
+    consumer = FakeConsumer([0, 1], [])
+    consumer.fetch_delayed = True
+    now = [0.0]
+
+    def clock() -> float:
+        now[0] += 0.1
+        if now[0] >= 5.0:
+            consumer.fetch_delayed = False
+        return now[0]
+
+    source, _, _ = source_for(consumer, clock=clock)
+    source.run(threading.Event(), exit_when_idle=1.0)
+    # It left only once the answers came at 5 s, and then after the whole idle wait.
+    assert now[0] >= 6.0
 
 
 def test_backpressure_pauses_every_partition_and_resumes_when_taken() -> None:
