@@ -6,7 +6,14 @@ import ctypes
 import platform
 from typing import Any, cast
 
+import pytest
+from click.testing import CliRunner
+
+from consumer.cli import main
+from consumer.commands import allocator
+from consumer.commands import run as run_command
 from consumer.commands.allocator import ARENAS, limit_malloc_arenas
+from consumer.observability import telemetry
 
 
 class FakeLibc:
@@ -43,3 +50,28 @@ def test_no_glibc_or_a_refusal_is_not_an_error() -> None:
 def test_this_platforms_allocator() -> None:
     # This limits the test process's own arenas: harmless, and it must not fail.
     assert limit_malloc_arenas({}) == (platform.libc_ver()[0] == "glibc")
+
+
+def test_cli_run_limits_the_arenas_before_telemetry_and_the_clients_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Threads started before the call would each keep an arena of their own.
+    calls: list[str] = []
+    monkeypatch.setattr(allocator, "limit_malloc_arenas", lambda: calls.append("arenas") or True)
+    configure = telemetry.configure
+
+    def configured(**kwargs: Any) -> telemetry.Telemetry:
+        calls.append("telemetry")
+        return configure(**kwargs)
+
+    def run_consumer(config_file: Any, **kwargs: Any) -> int:
+        calls.append("run")
+        return 0
+
+    monkeypatch.setattr(telemetry, "configure", configured)
+    monkeypatch.setattr(run_command, "run_consumer", run_consumer)
+    monkeypatch.delenv("OTEL_TRACES_EXPORTER", raising=False)
+    monkeypatch.delenv("OTEL_METRICS_EXPORTER", raising=False)
+    result = CliRunner().invoke(main, ["run"])
+    assert result.exit_code == 0, result.output
+    assert calls == ["arenas", "telemetry", "run"]
