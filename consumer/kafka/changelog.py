@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import time
-from collections import deque
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -20,6 +19,7 @@ import structlog
 from opentelemetry.trace import SpanKind
 
 from consumer.config import exit_codes
+from consumer.kafka.acknowledged import AcknowledgedWriter
 from consumer.observability import tracing
 from consumer.observability.metrics import Metrics
 from consumer.pipeline.errors import StopConsumer
@@ -51,9 +51,12 @@ class PartitionedProducer(Protocol):
     def flush(self, timeout: float) -> int: ...
 
 
-class ChangelogWriter:
+_MarkWrite = tuple[SourceRecord, PartitionStore, bytes, bytes]
+
+
+class ChangelogWriter(AcknowledgedWriter[_MarkWrite]):
     """The step accepted records pass through on their way to the commit step. Poll thread only
-    (delivery reports arrive in `poll`)."""
+    (delivery reports arrive in `poll`; the write order is `AcknowledgedWriter`'s)."""
 
     def __init__(
         self,
@@ -63,14 +66,12 @@ class ChangelogWriter:
         accounted: Step,
         metrics: Metrics,
     ) -> None:
+        super().__init__(producer)
         self._producer = producer
         self._topic = topic
         self._stores = stores
         self._accounted = accounted
         self._metrics = metrics
-        self._backlog: deque[tuple[SourceRecord, PartitionStore, bytes, bytes]] = deque()
-        self._unacknowledged = 0
-        self._failure: ChangelogWriteFailed | None = None
         # Writes handed to the producer since the last poll, and when the first was (tracing on):
         # one span per poll turn, not one per record.
         self._traced = 0
@@ -88,40 +89,15 @@ class ChangelogWriter:
             # this version or a later one is in the changelog or on its way.
             self._accounted.submit(record)
             return
-        write = (record, store, customer_key(customer), encode_mark(record.ordering_key))
-        if self._backlog or not self._produce(*write):
-            self._backlog.append(write)
+        self._offer((record, store, customer_key(customer), encode_mark(record.ordering_key)))
 
-    def pending(self) -> int:
-        """Writes not yet acknowledged (or not yet handed to the producer)."""
-        return self._unacknowledged + len(self._backlog)
-
-    def poll(self) -> None:
-        self._producer.poll(0)
-        while self._backlog and self._produce(*self._backlog[0]):
-            self._backlog.popleft()
+    def _after_poll(self) -> None:
         if self._traced:
             self._trace_writes()
         self._stores.save_positions()
-        self.raise_failure()
 
-    def raise_failure(self) -> None:
-        if self._failure is not None:
-            raise self._failure
-
-    def join(self, timeout: float) -> bool:
-        self.poll()
-        if self._unacknowledged:
-            self._producer.flush(timeout)
-        self.poll()
-        return self.pending() == 0
-
-    def close(self) -> None:
-        self._producer.flush(0)
-
-    def _produce(
-        self, record: SourceRecord, store: PartitionStore, key: bytes, value: bytes
-    ) -> bool:
+    def _write(self, write: _MarkWrite) -> bool:
+        record, store, key, value = write
         try:
             self._producer.produce(
                 self._topic,

@@ -14,7 +14,6 @@ batched with a too large one loses its value too. Any other produce error is a f
 from __future__ import annotations
 
 import functools
-from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Final, Protocol
@@ -27,6 +26,7 @@ from opentelemetry.trace import Span, SpanKind
 
 from consumer.aep.scrub import scrub
 from consumer.config import exit_codes
+from consumer.kafka.acknowledged import AcknowledgedWriter
 from consumer.observability import tracing
 from consumer.observability.metrics import Metrics
 from consumer.pipeline.errors import DeadLetter, DeadLetterWriteFailed
@@ -153,9 +153,13 @@ class Producer(Protocol):
     def flush(self, timeout: float) -> int: ...
 
 
-class DeadLetterProducer:
+# (record, reason, tries without the value: 0 for the whole copy)
+_Copy = tuple[SourceRecord, DeadLetter, int]
+
+
+class DeadLetterProducer(AcknowledgedWriter[_Copy]):
     """The dead-letter sink every step writes to. Poll thread only (delivery reports arrive in
-    `poll`, which the poll thread calls)."""
+    `poll`, which the poll thread calls; the write order is `AcknowledgedWriter`'s)."""
 
     def __init__(
         self,
@@ -166,50 +170,22 @@ class DeadLetterProducer:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         guard: DeadLetterGuard | None = None,
     ) -> None:
+        super().__init__(producer)
         self._producer = producer
         self._guard = guard
         self._topic = topic
         self._accounted = accounted
         self._metrics = metrics
         self._clock = clock
-        # (record, reason, tries without the value: 0 for the whole copy)
-        self._backlog: deque[tuple[SourceRecord, DeadLetter, int]] = deque()
-        self._unacknowledged = 0
-        self._failure: DeadLetterWriteFailed | None = None
 
     def dead_letter(self, record: SourceRecord, reason: DeadLetter) -> None:
         if self._guard is not None:
             self._guard.dead_letter(record)  # raises (exit 4) instead of writing when tripped
-        if self._backlog or not self._produce(record, reason, 0):
-            self._backlog.append((record, reason, 0))
+        self._offer((record, reason, 0))
         self.raise_failure()
 
-    def pending(self) -> int:
-        """Writes not yet acknowledged (or not yet handed to the producer)."""
-        return self._unacknowledged + len(self._backlog)
-
-    def poll(self) -> None:
-        self._producer.poll(0)
-        while self._backlog:
-            record, reason, tries = self._backlog[0]
-            if not self._produce(record, reason, tries):
-                break
-            self._backlog.popleft()
-        self.raise_failure()
-
-    def raise_failure(self) -> None:
-        if self._failure is not None:
-            raise self._failure
-
-    def join(self, timeout: float) -> bool:
-        self.poll()
-        if self._unacknowledged:
-            self._producer.flush(timeout)
-        self.poll()
-        return self.pending() == 0
-
-    def close(self) -> None:
-        self._producer.flush(0)
+    def _write(self, write: _Copy) -> bool:
+        return self._produce(*write)
 
     def _span(self, record: SourceRecord, reason: DeadLetter) -> Span | None:
         """The write's producer span: in the trace of the AEP batch that refused the record,
