@@ -150,6 +150,32 @@ def process_rss_mb(pid: int) -> float:
     return float(psutil.Process(pid).memory_info().rss) / 2**20
 
 
+# A process's threads by what runs them: the main thread (the consumer's poll thread), the
+# librdkafka threads (named `rdk:*`), RocksDB's background threads (`rocksdb:*`), and the other
+# Python threads (the HTTP loop, the health server, telemetry readers).
+THREAD_KINDS = ("poll", "librdkafka", "rocksdb", "python")
+
+
+def thread_cpu_s(pid: int) -> dict[str, float]:
+    """CPU seconds of the process's live threads, summed per kind (`THREAD_KINDS`)."""
+    totals = dict.fromkeys(THREAD_KINDS, 0.0)
+    for thread in psutil.Process(pid).threads():
+        try:
+            name = Path(f"/proc/{pid}/task/{thread.id}/comm").read_text().strip()
+        except OSError:
+            continue  # ended between the listing and the read
+        if thread.id == pid:
+            kind = "poll"
+        elif name.startswith("rdk:"):
+            kind = "librdkafka"
+        elif name.startswith("rocksdb"):
+            kind = "rocksdb"
+        else:
+            kind = "python"
+        totals[kind] += thread.user_time + thread.system_time
+    return totals
+
+
 def vm_hwm_mb(pid: int) -> float:
     """The process's own peak resident set (`VmHWM`), in MiB: what the memory targets are
     about. `wait4`'s figure would be the forking parent's peak, not the child's."""
@@ -223,13 +249,23 @@ def tree_cpu_s(pid: int) -> float:
 
 
 def stats_probe(
-    ctx: Context, pids: list[int], trees: Mapping[str, int] | None = None
+    ctx: Context,
+    pids: list[int],
+    trees: Mapping[str, int] | None = None,
+    *,
+    by_thread: bool = False,
 ) -> Callable[[], dict[str, float]]:
     """Emulator message counters, the consumers' CPU seconds and RSS (`cpu.<pid>`,
-    `rss.<pid>`), and the CPU seconds of whole process trees (`cpu.<name>`)."""
+    `rss.<pid>`), the CPU seconds of whole process trees (`cpu.<name>`) and, `by_thread`, of
+    each consumer's threads per kind (`threads.<pid>.<kind>`)."""
 
     def probe() -> dict[str, float]:
         sample: dict[str, float] = {}
+        if by_thread:
+            for pid in pids:
+                with contextlib.suppress(psutil.Error):
+                    for kind, seconds in thread_cpu_s(pid).items():
+                        sample[f"threads.{pid}.{kind}"] = seconds
         for name, root in (trees or {}).items():
             with contextlib.suppress(psutil.Error):
                 sample[f"cpu.{name}"] = tree_cpu_s(root)

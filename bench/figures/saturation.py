@@ -12,7 +12,14 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from bench.figures.common import Context, Sampler, stats_probe, time_at_fraction, value_at
+from bench.figures.common import (
+    THREAD_KINDS,
+    Context,
+    Sampler,
+    stats_probe,
+    time_at_fraction,
+    value_at,
+)
 from devenv.accounting import read_partitions
 from devenv.stack import wait_consumer
 
@@ -36,6 +43,9 @@ class Saturation:
     exit_code: int
     offline_records: int
     consumer_busy: float  # cores used on average inside the window
+    # Consumer CPU per source record inside the window, by thread kind (THREAD_KINDS); threads
+    # that end inside the window are missing from it.
+    thread_us: dict[str, float]
     emulator_busy: float
     broker_busy: float
 
@@ -68,7 +78,7 @@ def measure_saturation(ctx: Context, events: int | None = None) -> Saturation:
     assert stack.emulator_process is not None
     assert stack.broker is not None
     trees = {"emulator": stack.emulator_process.pid, "broker": stack.broker.pid}
-    with Sampler(stats_probe(ctx, [process.pid], trees), 0.2) as sampler:
+    with Sampler(stats_probe(ctx, [process.pid], trees, by_thread=True), 0.2) as sampler:
         finished = wait_consumer(process, started)
     stats = stack.emulator_stats()
     result = stack.account(topics.topic, topics.dlq_topic)
@@ -99,9 +109,22 @@ def measure_saturation(ctx: Context, events: int | None = None) -> Saturation:
         exit_code=finished.returncode,
         offline_records=len(offline_values),
         consumer_busy=_busy(sampler, str(process.pid), t_lo, t_hi),
+        thread_us={
+            kind: _in_window(sampler, f"threads.{process.pid}.{kind}", t_lo, t_hi)
+            / max(records_in_window, 1)
+            * 1e6
+            for kind in THREAD_KINDS
+        },
         emulator_busy=_busy(sampler, "emulator", t_lo, t_hi),
         broker_busy=_busy(sampler, "broker", t_lo, t_hi),
     )
+
+
+def _in_window(sampler: Sampler, key: str, t_lo: float, t_hi: float) -> float:
+    times, values = sampler.series(key)
+    if len(values) < 2:
+        return 0.0
+    return value_at(times, values, t_hi) - value_at(times, values, t_lo)
 
 
 def _busy(sampler: Sampler, key: str, t_lo: float, t_hi: float) -> float:
