@@ -20,8 +20,6 @@ from typing import Generic, Protocol, TypeVar
 
 from consumer.pipeline.errors import StopConsumer
 
-W = TypeVar("W")
-
 
 class PollingProducer(Protocol):
     """The part of `confluent_kafka.Producer` the base uses."""
@@ -30,9 +28,13 @@ class PollingProducer(Protocol):
     def flush(self, timeout: float) -> int: ...
 
 
-class AcknowledgedWriter(Generic[W]):
-    def __init__(self, producer: PollingProducer) -> None:
-        self._base_producer = producer
+W = TypeVar("W")  # what one write carries
+P = TypeVar("P", bound=PollingProducer)  # the producer, as much of it as the subclass uses
+
+
+class AcknowledgedWriter(Generic[W, P]):
+    def __init__(self, producer: P) -> None:
+        self._producer = producer
         self._backlog: deque[W] = deque()
         self._unacknowledged = 0
         self._failure: StopConsumer | None = None
@@ -54,7 +56,7 @@ class AcknowledgedWriter(Generic[W]):
         return self._unacknowledged + len(self._backlog)
 
     def poll(self) -> None:
-        self._base_producer.poll(0)
+        self._producer.poll(0)
         while self._backlog and self._write(self._backlog[0]):
             self._backlog.popleft()
         self._after_poll()
@@ -67,9 +69,9 @@ class AcknowledgedWriter(Generic[W]):
     def join(self, timeout: float) -> bool:
         self.poll()
         if self._unacknowledged:
-            self._base_producer.flush(timeout)
+            self._producer.flush(timeout)
         self.poll()
         return self.pending() == 0
 
     def close(self) -> None:
-        self._base_producer.flush(0)
+        self._producer.flush(0)

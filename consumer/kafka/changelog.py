@@ -54,7 +54,7 @@ class PartitionedProducer(Protocol):
 _MarkWrite = tuple[SourceRecord, PartitionStore, bytes, bytes]
 
 
-class ChangelogWriter(AcknowledgedWriter[_MarkWrite]):
+class ChangelogWriter(AcknowledgedWriter[_MarkWrite, PartitionedProducer]):
     """The step accepted records pass through on their way to the commit step. Poll thread only
     (delivery reports arrive in `poll`; the write order is `AcknowledgedWriter`'s)."""
 
@@ -67,7 +67,6 @@ class ChangelogWriter(AcknowledgedWriter[_MarkWrite]):
         metrics: Metrics,
     ) -> None:
         super().__init__(producer)
-        self._producer = producer
         self._topic = topic
         self._stores = stores
         self._accounted = accounted

@@ -157,7 +157,7 @@ class Producer(Protocol):
 _Copy = tuple[SourceRecord, DeadLetter, int]
 
 
-class DeadLetterProducer(AcknowledgedWriter[_Copy]):
+class DeadLetterProducer(AcknowledgedWriter[_Copy, Producer]):
     """The dead-letter sink every step writes to. Poll thread only (delivery reports arrive in
     `poll`, which the poll thread calls; the write order is `AcknowledgedWriter`'s)."""
 
@@ -171,7 +171,6 @@ class DeadLetterProducer(AcknowledgedWriter[_Copy]):
         guard: DeadLetterGuard | None = None,
     ) -> None:
         super().__init__(producer)
-        self._producer = producer
         self._guard = guard
         self._topic = topic
         self._accounted = accounted

@@ -34,10 +34,9 @@ class QueueProducer:
         self.queued.clear()
 
 
-class Writer(AcknowledgedWriter[str]):
+class Writer(AcknowledgedWriter[str, QueueProducer]):
     def __init__(self, producer: QueueProducer) -> None:
         super().__init__(producer)
-        self.producer = producer
         self.written: list[str] = []
         self.polled_turns = 0
 
@@ -45,9 +44,9 @@ class Writer(AcknowledgedWriter[str]):
         self._offer(value)
 
     def _write(self, write: str) -> bool:
-        if len(self.producer.queued) >= self.producer.room:
+        if len(self._producer.queued) >= self._producer.room:
             return False
-        self.producer.queued.append(write)
+        self._producer.queued.append(write)
         self.written.append(write)
         self._unacknowledged += 1
         return True
@@ -55,10 +54,10 @@ class Writer(AcknowledgedWriter[str]):
     def _after_poll(self) -> None:
         self.polled_turns += 1
         # Delivery reports of what `poll` acknowledged.
-        self._unacknowledged -= len(self.producer.acknowledge)
-        if "bad" in self.producer.acknowledge and self._failure is None:
+        self._unacknowledged -= len(self._producer.acknowledge)
+        if "bad" in self._producer.acknowledge and self._failure is None:
             self._failure = StopConsumer("write of 'bad' failed", 1)
-        self.producer.acknowledge.clear()
+        self._producer.acknowledge.clear()
 
 
 def test_writes_wait_in_order_while_the_queue_is_full() -> None:
@@ -79,7 +78,7 @@ def test_a_later_write_never_overtakes_a_waiting_one() -> None:
     writer = Writer(QueueProducer(room=1))
     writer.submit("a")
     writer.submit("b")  # waits: the queue is full
-    writer.producer.room = 5
+    writer._producer.room = 5
     writer.submit("c")  # room now, but b waits first
     assert writer.written == ["a"]
     writer.poll()
