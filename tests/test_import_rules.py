@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.support.interpreter import ROOT, fresh_python
 
 
 def test_import_linter_contracts_hold() -> None:
@@ -25,10 +25,7 @@ def test_cli_does_not_import_the_emulator_eagerly() -> None:
         "loaded = [m for m in sys.modules if m.split('.')[0] == 'aep_emulator']\n"
         "print(','.join(loaded))\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    assert result.stdout.strip() == ""
+    assert fresh_python(code) == ""
 
 
 def test_settings_load_without_the_mapper() -> None:
@@ -38,7 +35,4 @@ def test_settings_load_without_the_mapper() -> None:
         "import sys, consumer.config.settings\n"
         "print(','.join(m for m in sys.modules if m.split('.')[0] == 'mappers'))\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    assert result.stdout.strip() == ""
+    assert fresh_python(code) == ""

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 from mappers.subdivisions import STATE_PROVINCE, from_pycountry, known_subdivisions
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.interpreter import fresh_python
 
 
 def test_the_shipped_codes_are_the_installed_pycountry_codes() -> None:
@@ -27,7 +22,4 @@ def test_mapping_an_address_does_not_load_pycountry() -> None:
         "assert state_province('US', 'XX') is None\n"
         "print('pycountry' in sys.modules)\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    assert result.stdout.strip() == "False"
+    assert fresh_python(code) == "False"
