@@ -162,13 +162,14 @@ class EventDecoder:
         if self._timestamps_as_millis:
             writer_parsed = millis_schema(writer)
             reader_parsed = millis_schema(reader)
+        patch = None
+        if reader.fingerprint != writer.fingerprint:
+            patch = compile_patch(writer_parsed, reader_parsed)
+            if patch is None:
+                # fastavro resolves writer to reader: no generated reader for this schema.
+                return _Plan(writer.record_type, writer_parsed, reader_parsed, None, label)
         fast = compile_reader(writer_parsed, timestamps_as_millis=self._timestamps_as_millis)
-        if reader.fingerprint == writer.fingerprint:
-            return _Plan(writer.record_type, writer_parsed, None, None, label, fast)
-        patch = compile_patch(writer_parsed, reader_parsed)
-        if patch is not None:
-            return _Plan(writer.record_type, writer_parsed, None, patch, label, fast)
-        return _Plan(writer.record_type, writer_parsed, reader_parsed, None, label)
+        return _Plan(writer.record_type, writer_parsed, None, patch, label, fast)
 
 
 def _registry_writer(registry: WriterSchemaRegistry, found: RegisteredSchema) -> WriterSchema:
