@@ -192,6 +192,8 @@ class KafkaSource:
         self._paused: set[TopicPartitionKey] = set()
         self._offer_again_at = 0.0
         self._fatal: BaseException | None = None
+        # Set by `shutdown`: assignments that still arrive (inside `close`) are not taken.
+        self._leaving = False
         self._idle_since: float | None = None
         self.polled = 0
 
@@ -384,6 +386,18 @@ class KafkaSource:
 
     # -- rebalance ------------------------------------------------------------------------
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        if self._leaving:
+            # A cooperative rebalance can finish inside `close()`, after the replay consumer
+            # closed: the client takes the partitions only to give them back as it leaves the
+            # group. Nothing is read from them, so nothing is committed for them either.
+            consumer.incremental_assign(partitions)
+            _log.info(
+                "partitions_assigned_while_leaving", partitions=[p.partition for p in partitions]
+            )
+            return
+        self._guarded(lambda: self._assign(consumer, partitions))
+
+    def _assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         mirrored = self._mirrored(partitions)
         tps = [(p.topic, p.partition) for p in partitions]
         replay_tps = [(p.topic, p.partition) for p in mirrored]
@@ -494,6 +508,8 @@ class KafkaSource:
         """SIGTERM and clean stops: a revoke of every partition, then leave the group (the
         replay consumer is closed first: it reads only what the group gave us)."""
         owned = self._pipeline.owned()
+        self._leaving = True
+        fatal = self._fatal
         try:
             self.release(owned, True)
         finally:
@@ -506,6 +522,9 @@ class KafkaSource:
                 self._consumer.close()
                 _reading([tp for tp in owned if tp[0] == self._topic], False)
                 self._metrics.flush()  # what the drain above settled
+        if self._fatal is not fatal and self._fatal is not None:
+            # A fault in the group's last revoke, which runs inside `close()`.
+            raise self._fatal
 
 
 def _reading(tps: Iterable[TopicPartitionKey], started: bool) -> None:

@@ -95,8 +95,19 @@ class Group:
             member.process.wait(60)
             member.ended_at = time.time()
             assert member.process.returncode == 0, (
-                f"{member.name} exited {member.process.returncode}"
+                f"{member.name} exited {member.process.returncode}:\n{_last_faults(member.log)}"
             )
+
+
+def _last_faults(log: Path, lines: int = 20) -> str:
+    """The member's last warning and error lines: why it exited (the log holds no personal
+    data, and the debug lines would drown the reason)."""
+    faults = [
+        line.decode(errors="replace")
+        for line in log.read_bytes().splitlines()
+        if not line.startswith(b"{") or b'"level": "debug"' not in line
+    ]
+    return "\n".join(faults[-lines:])
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import pytest
 from confluent_kafka import TopicPartition
 
 from consumer.kafka.source import KafkaSource, ReplayFeed, TopicCommitters
 from consumer.observability.metrics import Metrics
+from consumer.pipeline.errors import StopConsumer
 from consumer.pipeline.offsets import OffsetTracker, TopicPartitionKey
 from consumer.pipeline.record import Replay, SourceRecord
 
@@ -235,3 +237,100 @@ def test_replayed_records_carry_their_provenance_and_lose_its_headers() -> None:
     assert replayed.source_coordinates == (SOURCE, 2, 917)
     assert live.replay is None
     assert live.source_offset == 918
+
+
+class LeavingConsumer(Consumer):
+    """A source consumer whose `close()` runs the group's late callbacks, as librdkafka does when
+    a cooperative rebalance finishes while the member leaves: one more assignment, then the
+    revoke of everything it holds."""
+
+    def __init__(self, name: str, journal: list[str], late: list[int]) -> None:
+        super().__init__(name, journal)
+        self.late = late
+        self.kafka: KafkaSource | None = None
+
+    def close(self) -> None:
+        assert self.kafka is not None
+        self.kafka._on_assign(self, _tps(SOURCE, *self.late))  # type: ignore[arg-type]
+        self.kafka._on_revoke(self, _tps(SOURCE, *sorted(self.assigned)))  # type: ignore[arg-type]
+        super().close()
+
+
+def _leaving_source(late: list[int]) -> tuple[KafkaSource, LeavingConsumer, list[str]]:
+    journal: list[str] = []
+    source, replay = LeavingConsumer("source", journal, late), Consumer("replay", journal)
+    committers = TopicCommitters(
+        {SOURCE: Committer("source", journal), REPLAY: Committer("replay", journal)}
+    )
+    kafka = KafkaSource(
+        source,  # type: ignore[arg-type]
+        SOURCE,
+        Pipeline(journal),
+        committer=committers,
+        metrics=Metrics(),
+        revoke_timeout_s=1,
+        replay=ReplayFeed(replay, REPLAY),  # type: ignore[arg-type]
+    )
+    source.kafka = kafka
+    return kafka, source, journal
+
+
+def test_an_assignment_inside_close_is_handed_back_untouched() -> None:
+    kafka, source, journal = _leaving_source(late=[2, 3])
+    kafka._on_assign(source, _tps(SOURCE, 0))  # type: ignore[arg-type]
+    source.queued = [Message(SOURCE, 0, 7, [])]
+    kafka._tick()
+    journal.clear()
+    kafka.shutdown()  # the scripted replay consumer fails the test if it is used once closed
+    assert "source assign [2, 3]" in journal
+    assert "replay assign [2, 3]" not in journal
+    commits = [line for line in journal if "commit" in line]
+    assert commits == [f"source commit [(('{SOURCE}', 0), 8)]"]
+    assert source.assigned == set()
+    assert kafka._pipeline.owned() == []
+
+
+class FailingPipeline(Pipeline):
+    def assign(self, partitions: list[TopicPartitionKey]) -> None:
+        raise RuntimeError("state store unreadable")
+
+
+def test_a_fault_in_the_assign_callback_stays_out_of_librdkafka_and_stops_the_loop() -> None:
+    journal: list[str] = []
+    source = Consumer("source", journal)
+    kafka = KafkaSource(
+        source,  # type: ignore[arg-type]
+        SOURCE,
+        FailingPipeline(journal),
+        committer=Committer("source", journal),
+        metrics=Metrics(),
+        revoke_timeout_s=1,
+    )
+    kafka._on_assign(source, _tps(SOURCE, 0))  # type: ignore[arg-type]
+    with pytest.raises(RuntimeError, match="state store unreadable"):
+        kafka._tick()
+
+
+class DeadLetterFailingPipeline(Pipeline):
+    def poll(self) -> None:
+        raise StopConsumer("dead-letter write failed", 1)
+
+    def unsettled(self, partitions: list[TopicPartitionKey]) -> bool:
+        return True
+
+
+def test_a_fault_in_the_last_drain_is_raised_after_the_member_left_the_group() -> None:
+    journal: list[str] = []
+    source = Consumer("source", journal)
+    kafka = KafkaSource(
+        source,  # type: ignore[arg-type]
+        SOURCE,
+        DeadLetterFailingPipeline(journal),
+        committer=Committer("source", journal),
+        metrics=Metrics(),
+        revoke_timeout_s=1,
+    )
+    kafka._on_assign(source, _tps(SOURCE, 0))  # type: ignore[arg-type]
+    with pytest.raises(StopConsumer, match="dead-letter write failed"):
+        kafka.shutdown()
+    assert journal[-1] == "source close"
