@@ -335,6 +335,7 @@ def _run(
         _settle_garbage_collector()
         return _consume(source, exit_when_idle, stop or threading.Event())
     finally:
+        lag.detach()
         producer.flush(SHUTDOWN_FLUSH_S)
         finish.close()
         try:

@@ -47,6 +47,13 @@ class LagMonitor:
         self._owned = owned
         self._oldest = oldest
 
+    def detach(self) -> None:
+        """The run is over: nothing is owned any more. The meter keeps the gauges' callbacks (and
+        so this monitor) for the life of the process; detached, they no longer keep the pipeline
+        and its Kafka clients alive after it."""
+        self._owned, self._oldest = list, dict
+        self._lag, self._heads = {}, {}
+
     # -- poll thread ----------------------------------------------------------------------
     def on_stats(self, stats: str) -> None:
         """librdkafka's `stats_cb`: keep the lag of the partitions this process owns."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import weakref
+
 import orjson
 
 from consumer.kafka.lag import SAMPLE_S, LagMonitor
@@ -51,3 +53,32 @@ def test_the_oldest_unaccounted_record_ages_until_it_is_accounted_for() -> None:
     monitor.sample(3.0 + SAMPLE_S)
     now[0] = 4.0
     assert monitor.oldest_age()[("t", 0)] == 4.0 - (3.0 + SAMPLE_S)
+
+
+class _Pipeline:
+    def owned(self) -> list[tuple[str, int]]:
+        return [("t", 0)]
+
+    def oldest(self) -> dict[tuple[str, int], int | None]:
+        return {("t", 0): 4}
+
+
+def test_a_detached_monitor_reports_nothing_and_no_longer_holds_the_pipeline() -> None:
+    now = [0.0]
+    monitor = LagMonitor(clock=lambda: now[0])
+    pipeline = _Pipeline()
+    monitor.attach(pipeline.owned, pipeline.oldest)
+    monitor.on_stats(_stats({0: 7}))
+    monitor.sample(0.0)
+    assert monitor.lag()
+    assert monitor.oldest_age()
+    gone = weakref.ref(pipeline)
+    monitor.detach()
+    del pipeline
+    assert gone() is None  # the meter keeps the monitor for good, not what it watched
+    assert monitor.lag() == {}
+    assert monitor.oldest_age() == {}
+    monitor.on_stats(_stats({0: 7}))
+    monitor.sample(SAMPLE_S)
+    assert monitor.lag() == {}
+    assert monitor.oldest_age() == {}
