@@ -86,13 +86,13 @@ def main() -> None:
 def run(config_file: Path | None, exit_when_idle: float | None) -> None:
     """Consume the topic and deliver every record to AEP (or the dead-letter topic)."""
     _setup_logging(config_file)
-    from consumer.commands.allocator import limit_malloc_arenas
+    from consumer.commands.allocator import tune_malloc
     from consumer.commands.run import run_consumer
     from consumer.observability import telemetry
 
     # Before the telemetry exporters and the clients start their threads, which would each take
     # an arena of their own.
-    limit_malloc_arenas()
+    tune_malloc()
     with _configuration_errors_exit():
         port = load(config_file, TelemetrySettings).health_port
         providers = telemetry.configure(health_port=port)

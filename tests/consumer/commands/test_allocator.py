@@ -1,4 +1,5 @@
-"""`run` limits glibc's malloc arenas unless the operator set MALLOC_ARENA_MAX."""
+"""`run` tunes glibc's malloc (two arenas, a fixed mmap threshold) unless the operator set the
+same by environment variable."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from click.testing import CliRunner
 from consumer.cli import main
 from consumer.commands import allocator
 from consumer.commands import run as run_command
-from consumer.commands.allocator import ARENAS, limit_malloc_arenas
+from consumer.commands.allocator import ARENAS, MMAP_THRESHOLD, tune_malloc
 from consumer.observability import telemetry
 
 
@@ -30,34 +31,47 @@ def loader(libc: Any) -> Any:
     return lambda: cast(ctypes.CDLL, libc)
 
 
-def test_the_arena_limit_is_set_through_mallopt() -> None:
+def test_two_arenas_and_a_fixed_mmap_threshold_are_set_through_mallopt() -> None:
     libc = FakeLibc()
-    assert limit_malloc_arenas({}, loader(libc))
-    assert libc.calls == [(-8, ARENAS)]  # M_ARENA_MAX
+    assert tune_malloc({}, loader(libc)) == {"MALLOC_ARENA_MAX", "MALLOC_MMAP_THRESHOLD_"}
+    assert sorted(libc.calls) == [(-8, ARENAS), (-3, MMAP_THRESHOLD)]  # M_ARENA_MAX, M_MMAP_...
+    assert MMAP_THRESHOLD == 128 * 1024
 
 
-def test_the_operators_malloc_arena_max_stays_in_force() -> None:
+@pytest.mark.parametrize(
+    ("operator", "kept"),
+    [
+        ({"MALLOC_ARENA_MAX": "4"}, [(-3, MMAP_THRESHOLD)]),
+        ({"MALLOC_MMAP_THRESHOLD_": "1048576"}, [(-8, ARENAS)]),
+        ({"MALLOC_ARENA_MAX": "4", "MALLOC_MMAP_THRESHOLD_": "1048576"}, []),
+    ],
+)
+def test_the_operators_malloc_variables_stay_in_force(
+    operator: dict[str, str], kept: list[tuple[int, int]]
+) -> None:
     libc = FakeLibc()
-    assert not limit_malloc_arenas({"MALLOC_ARENA_MAX": "4"}, loader(libc))
-    assert libc.calls == []
+    applied = tune_malloc(operator, loader(libc))
+    assert libc.calls == kept
+    assert applied.isdisjoint(operator)
 
 
 def test_no_glibc_or_a_refusal_is_not_an_error() -> None:
-    assert not limit_malloc_arenas({}, lambda: None)
-    assert not limit_malloc_arenas({}, loader(FakeLibc(answer=0)))
+    assert tune_malloc({}, lambda: None) == set()
+    assert tune_malloc({}, loader(FakeLibc(answer=0))) == set()
 
 
 def test_this_platforms_allocator() -> None:
-    # This limits the test process's own arenas: harmless, and it must not fail.
-    assert limit_malloc_arenas({}) == (platform.libc_ver()[0] == "glibc")
+    # This tunes the test process's own allocator: harmless, and it must not fail.
+    glibc = platform.libc_ver()[0] == "glibc"
+    assert bool(tune_malloc({})) == glibc
 
 
-def test_cli_run_limits_the_arenas_before_telemetry_and_the_clients_start(
+def test_cli_run_tunes_malloc_before_telemetry_and_the_clients_start(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Threads started before the call would each keep an arena of their own.
     calls: list[str] = []
-    monkeypatch.setattr(allocator, "limit_malloc_arenas", lambda: calls.append("arenas") or True)
+    monkeypatch.setattr(allocator, "tune_malloc", lambda: calls.append("malloc") or set())
     configure = telemetry.configure
 
     def configured(**kwargs: Any) -> telemetry.Telemetry:
@@ -74,4 +88,4 @@ def test_cli_run_limits_the_arenas_before_telemetry_and_the_clients_start(
     monkeypatch.delenv("OTEL_METRICS_EXPORTER", raising=False)
     result = CliRunner().invoke(main, ["run"])
     assert result.exit_code == 0, result.output
-    assert calls == ["arenas", "telemetry", "run"]
+    assert calls == ["malloc", "telemetry", "run"]
