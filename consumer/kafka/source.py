@@ -426,11 +426,11 @@ class KafkaSource:
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         self._metrics.rebalances.add(1, {ATTR_KIND: "revoked"})
-        self._give_up(consumer, partitions, True)
+        self._guarded(lambda: self._give_up(consumer, partitions, True))
 
     def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         self._metrics.rebalances.add(1, {ATTR_KIND: "lost"})
-        self._give_up(consumer, partitions, False)
+        self._guarded(lambda: self._give_up(consumer, partitions, False))
 
     def _give_up(self, consumer: Consumer, partitions: list[TopicPartition], commit: bool) -> None:
         """The handoff: source and replay partitions released together (settled and committed
@@ -461,7 +461,8 @@ class KafkaSource:
             self._metrics.partitions_paused.add(-len(gone))
 
     def _guarded(self, action: Callable[[], None]) -> None:
-        # An exception must not escape a librdkafka callback; it is raised after consume().
+        # An exception must not escape a librdkafka callback (confluent-kafka can turn one
+        # raised inside `close()` into a SystemError); it is raised after consume() or close().
         try:
             action()
         except BaseException as exc:

@@ -334,3 +334,28 @@ def test_a_fault_in_the_last_drain_is_raised_after_the_member_left_the_group() -
     with pytest.raises(StopConsumer, match="dead-letter write failed"):
         kafka.shutdown()
     assert journal[-1] == "source close"
+
+
+class BrokenReplayConsumer(Consumer):
+    def incremental_unassign(self, partitions: list[TopicPartition]) -> None:
+        raise RuntimeError("replay consumer gone")
+
+
+def test_a_fault_in_the_revoke_callback_stays_out_of_librdkafka_and_stops_the_loop() -> None:
+    journal: list[str] = []
+    source, replay = Consumer("source", journal), BrokenReplayConsumer("replay", journal)
+    kafka = KafkaSource(
+        source,  # type: ignore[arg-type]
+        SOURCE,
+        Pipeline(journal),
+        committer=TopicCommitters(
+            {SOURCE: Committer("source", journal), REPLAY: Committer("replay", journal)}
+        ),
+        metrics=Metrics(),
+        revoke_timeout_s=1,
+        replay=ReplayFeed(replay, REPLAY),  # type: ignore[arg-type]
+    )
+    kafka._on_assign(source, _tps(SOURCE, 0))  # type: ignore[arg-type]
+    kafka._on_revoke(source, _tps(SOURCE, 0))  # type: ignore[arg-type]
+    with pytest.raises(RuntimeError, match="replay consumer gone"):
+        kafka._tick()
