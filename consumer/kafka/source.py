@@ -390,7 +390,7 @@ class KafkaSource:
             # A cooperative rebalance can finish inside `close()`, after the replay consumer
             # closed: the client takes the partitions only to give them back as it leaves the
             # group. Nothing is read from them, so nothing is committed for them either.
-            consumer.incremental_assign(partitions)
+            self._guarded(lambda: consumer.incremental_assign(partitions))
             _log.info(
                 "partitions_assigned_while_leaving", partitions=[p.partition for p in partitions]
             )
@@ -524,7 +524,7 @@ class KafkaSource:
                 _reading([tp for tp in owned if tp[0] == self._topic], False)
                 self._metrics.flush()  # what the drain above settled
         if self._fatal is not fatal and self._fatal is not None:
-            # A fault in the group's last revoke, which runs inside `close()`.
+            # A fault of the last drain above, or of the group's last revoke inside `close()`.
             raise self._fatal
 
 

@@ -100,8 +100,8 @@ class Group:
 
 
 def _last_faults(log: Path, lines: int = 20) -> str:
-    """The member's last warning and error lines: why it exited (the log holds no personal
-    data, and the debug lines would drown the reason)."""
+    """The member's last lines but the debug ones: why it exited (the log holds no personal
+    data; the debug lines would drown the reason)."""
     faults = [
         line.decode(errors="replace")
         for line in log.read_bytes().splitlines()

@@ -150,23 +150,28 @@ class Pipeline:
     def close(self) -> None: ...
 
 
+def _build(
+    journal: list[str], source: Consumer, pipeline: Pipeline, replay: Consumer | None = None
+) -> KafkaSource:
+    committers = {SOURCE: Committer("source", journal)}
+    if replay is not None:
+        committers[REPLAY] = Committer("replay", journal)
+    return KafkaSource(
+        source,  # type: ignore[arg-type]
+        SOURCE,
+        pipeline,
+        committer=TopicCommitters(committers),
+        metrics=Metrics(),
+        revoke_timeout_s=1,
+        replay=None if replay is None else ReplayFeed(replay, REPLAY),  # type: ignore[arg-type]
+    )
+
+
 def _source() -> tuple[KafkaSource, Consumer, Consumer, Pipeline, list[str]]:
     journal: list[str] = []
     source, replay = Consumer("source", journal), Consumer("replay", journal)
     pipeline = Pipeline(journal)
-    committers = TopicCommitters(
-        {SOURCE: Committer("source", journal), REPLAY: Committer("replay", journal)}
-    )
-    kafka = KafkaSource(
-        source,  # type: ignore[arg-type]
-        SOURCE,
-        pipeline,
-        committer=committers,
-        metrics=Metrics(),
-        revoke_timeout_s=1,
-        replay=ReplayFeed(replay, REPLAY),  # type: ignore[arg-type]
-    )
-    return kafka, source, replay, pipeline, journal
+    return _build(journal, source, pipeline, replay), source, replay, pipeline, journal
 
 
 def _tps(topic: str, *partitions: int) -> list[TopicPartition]:
@@ -258,19 +263,8 @@ class LeavingConsumer(Consumer):
 
 def _leaving_source(late: list[int]) -> tuple[KafkaSource, LeavingConsumer, list[str]]:
     journal: list[str] = []
-    source, replay = LeavingConsumer("source", journal, late), Consumer("replay", journal)
-    committers = TopicCommitters(
-        {SOURCE: Committer("source", journal), REPLAY: Committer("replay", journal)}
-    )
-    kafka = KafkaSource(
-        source,  # type: ignore[arg-type]
-        SOURCE,
-        Pipeline(journal),
-        committer=committers,
-        metrics=Metrics(),
-        revoke_timeout_s=1,
-        replay=ReplayFeed(replay, REPLAY),  # type: ignore[arg-type]
-    )
+    source = LeavingConsumer("source", journal, late)
+    kafka = _build(journal, source, Pipeline(journal), Consumer("replay", journal))
     source.kafka = kafka
     return kafka, source, journal
 
@@ -298,14 +292,7 @@ class FailingPipeline(Pipeline):
 def test_a_fault_in_the_assign_callback_stays_out_of_librdkafka_and_stops_the_loop() -> None:
     journal: list[str] = []
     source = Consumer("source", journal)
-    kafka = KafkaSource(
-        source,  # type: ignore[arg-type]
-        SOURCE,
-        FailingPipeline(journal),
-        committer=Committer("source", journal),
-        metrics=Metrics(),
-        revoke_timeout_s=1,
-    )
+    kafka = _build(journal, source, FailingPipeline(journal))
     kafka._on_assign(source, _tps(SOURCE, 0))  # type: ignore[arg-type]
     with pytest.raises(RuntimeError, match="state store unreadable"):
         kafka._tick()
@@ -322,14 +309,7 @@ class DeadLetterFailingPipeline(Pipeline):
 def test_a_fault_in_the_last_drain_is_raised_after_the_member_left_the_group() -> None:
     journal: list[str] = []
     source = Consumer("source", journal)
-    kafka = KafkaSource(
-        source,  # type: ignore[arg-type]
-        SOURCE,
-        DeadLetterFailingPipeline(journal),
-        committer=Committer("source", journal),
-        metrics=Metrics(),
-        revoke_timeout_s=1,
-    )
+    kafka = _build(journal, source, DeadLetterFailingPipeline(journal))
     kafka._on_assign(source, _tps(SOURCE, 0))  # type: ignore[arg-type]
     with pytest.raises(StopConsumer, match="dead-letter write failed"):
         kafka.shutdown()
@@ -344,17 +324,7 @@ class BrokenReplayConsumer(Consumer):
 def test_a_fault_in_the_revoke_callback_stays_out_of_librdkafka_and_stops_the_loop() -> None:
     journal: list[str] = []
     source, replay = Consumer("source", journal), BrokenReplayConsumer("replay", journal)
-    kafka = KafkaSource(
-        source,  # type: ignore[arg-type]
-        SOURCE,
-        Pipeline(journal),
-        committer=TopicCommitters(
-            {SOURCE: Committer("source", journal), REPLAY: Committer("replay", journal)}
-        ),
-        metrics=Metrics(),
-        revoke_timeout_s=1,
-        replay=ReplayFeed(replay, REPLAY),  # type: ignore[arg-type]
-    )
+    kafka = _build(journal, source, Pipeline(journal), replay)
     kafka._on_assign(source, _tps(SOURCE, 0))  # type: ignore[arg-type]
     kafka._on_revoke(source, _tps(SOURCE, 0))  # type: ignore[arg-type]
     with pytest.raises(RuntimeError, match="replay consumer gone"):
