@@ -29,17 +29,22 @@ class DecodeStep(Forwarding):
 
     def submit(self, record: SourceRecord) -> None:
         if record.progress < DECODED:
+            refused: DeadLetter | None = None
             try:
                 decoded = self._decoder.decode(record.value)
             except DecodeError as exc:
+                refused = DeadLetter(exc.error_class, exc.message, "decode")
                 record.event_type = exc.record_type
-                self._dead_letters.dead_letter(
-                    record, DeadLetter(exc.error_class, exc.message, "decode")
-                )
-                return
             except TransientDecodeError as exc:
                 # The registry is down: keep the record, the source pauses and offers it again.
                 raise MessageRejected(str(exc)) from None
+            if refused is not None:
+                # Written outside the handler: a dead-letter write made while the DecodeError was
+                # being handled kept it, and through its traceback the run's frames, clients and
+                # this record's value, alive for good when the copy was too large for Kafka
+                # (a reference held inside the client library, out of the collector's sight).
+                self._dead_letters.dead_letter(record, refused)
+                return
             record.event_type = decoded.record_type
             record.datum = decoded.datum
             record.progress = DECODED

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -88,6 +89,12 @@ class DeadLetters:
         self.items: list[tuple[SourceRecord, DeadLetter]] = []
 
     def dead_letter(self, record: SourceRecord, reason: DeadLetter) -> None:
+        # Part of every step's contract: the real sink calls into the Kafka producer, and a
+        # write made while an exception is being handled kept that exception (its traceback, the
+        # run's frames and clients) alive after the run when the copy was too large.
+        assert sys.exc_info()[1] is None, (
+            f"dead letter written while handling {sys.exc_info()[1]!r}"
+        )
         self.items.append((record, reason))
 
     @property
