@@ -45,7 +45,12 @@ class Forwarding:
 
 class DeadLetterSink(Protocol):
     def dead_letter(self, record: SourceRecord, reason: DeadLetter) -> None:
-        """Write the record to the dead-letter topic; it is accounted for once acknowledged."""
+        """Write the record to the dead-letter topic; it is accounted for once acknowledged.
+
+        Never called inside an `except` block: a write made while an exception was being handled
+        kept that exception alive for good when the copy was too large for Kafka (held out of
+        the garbage collector's sight), and through its traceback the run's frames, its Kafka
+        clients and the record's value. The step contract tests' fake sink fails such a call."""
 
 
 class DeadLetterOutlet(DeadLetterSink, Protocol):

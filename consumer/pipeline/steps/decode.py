@@ -39,10 +39,7 @@ class DecodeStep(Forwarding):
                 # The registry is down: keep the record, the source pauses and offers it again.
                 raise MessageRejected(str(exc)) from None
             if refused is not None:
-                # Written outside the handler: a dead-letter write made while the DecodeError was
-                # being handled kept it, and through its traceback the run's frames, clients and
-                # this record's value, alive for good when the copy was too large for Kafka
-                # (a reference held inside the client library, out of the collector's sight).
+                # Outside the handler: `DeadLetterSink.dead_letter` says why.
                 self._dead_letters.dead_letter(record, refused)
                 return
             record.event_type = decoded.record_type

@@ -89,9 +89,8 @@ class DeadLetters:
         self.items: list[tuple[SourceRecord, DeadLetter]] = []
 
     def dead_letter(self, record: SourceRecord, reason: DeadLetter) -> None:
-        # Part of every step's contract: the real sink calls into the Kafka producer, and a
-        # write made while an exception is being handled kept that exception (its traceback, the
-        # run's frames and clients) alive after the run when the copy was too large.
+        # The sink's contract, so every step's (`DeadLetterSink.dead_letter`): never called
+        # while an exception is being handled.
         assert sys.exc_info()[1] is None, (
             f"dead letter written while handling {sys.exc_info()[1]!r}"
         )
