@@ -34,6 +34,7 @@ from bench.figures import (
     headroom,
     latency,
     memory,
+    metrics_cost,
     outage,
     records_per_request,
     scale_out,
@@ -56,12 +57,13 @@ FIGURES: dict[str, tuple[str, Callable[[Context], Figure]]] = {
     "headroom": (headroom.NAME, headroom.measure),
     "state": (state.NAME, state.measure),
     "tracing": (tracing_cost.NAME, tracing_cost.measure),
+    "metrics": (metrics_cost.NAME, metrics_cost.measure),
 }
 
-# Figures of code other than the consumer (the emulator, the state store), and the tracing
-# figure (a comparison inside this checkout, of settings an older commit may not have): no
-# baseline run.
-NO_BASELINE = frozenset({"headroom", "state", "tracing"})
+# Figures of code other than the consumer (the emulator, the state store), and the tracing and
+# metrics figures (comparisons inside this checkout, of settings an older commit may not have):
+# no baseline run.
+NO_BASELINE = frozenset({"headroom", "state", "tracing", "metrics"})
 
 
 def note(text: str) -> None:

@@ -1,0 +1,100 @@
+"""CPU per delivered record of one saturated run under given settings: what the tracing and
+metrics cost figures compare, off against on, in the same bench run.
+
+A backlog on fresh topics, one `profile-sync run` child until idle, its CPU over the 10-90 %
+window of what the emulator received, divided by the source records delivered in that window.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+
+from bench.figures.common import Context, Sampler, stats_probe, time_at_fraction, value_at
+from devenv.stack import wait_consumer
+
+WINDOW = (0.1, 0.9)
+
+# What runs beside a consumer while it drains (a scraper, say), given the consumer's env.
+Beside = Callable[[Mapping[str, str]], AbstractContextManager[object]]
+
+
+def cpu_per_record_us(
+    ctx: Context,
+    events: int,
+    settings: Mapping[str, str],
+    label: str,
+    beside: Beside | None = None,
+) -> float:
+    stack = ctx.stack
+    topics = ctx.fresh_topics(f"cost-{label}", 6)
+    stack.produce(events, seed=13, topic=topics.topic)
+    stack.reset_emulator()
+    env = {**ctx.consumer_env(topics), **settings}
+    started = time.monotonic()
+    process = stack.start_consumer(
+        ctx.config, exit_when_idle=3.0, env=env, name=f"run-cost-{label}"
+    )
+    with (
+        (beside or (lambda _: nullcontext()))(env),
+        Sampler(stats_probe(ctx, [process.pid]), 0.2) as sampler,
+    ):
+        finished = wait_consumer(process, started)
+    if finished.returncode != 0:
+        raise RuntimeError(f"run ({label}) exited {finished.returncode}")
+    result = stack.account(topics.topic, topics.dlq_topic)
+    times, received = sampler.series("received")
+    cpu_times, cpu = sampler.series(f"cpu.{process.pid}")
+    t_lo = time_at_fraction(times, received, WINDOW[0])
+    t_hi = time_at_fraction(times, received, WINDOW[1])
+    records = (WINDOW[1] - WINDOW[0]) * result.delivered
+    spent = value_at(cpu_times, cpu, t_hi) - value_at(cpu_times, cpu, t_lo)
+    return spent / max(records, 1) * 1e6
+
+
+@dataclass(frozen=True)
+class Paired:
+    """CPU per delivered record of each run, off and on."""
+
+    off: list[float]
+    on: list[float]
+
+    @property
+    def extra(self) -> float:
+        """on / off - 1 of the medians."""
+        return statistics.median(self.on) / statistics.median(self.off) - 1
+
+    def measured(self) -> str:
+        off, on = statistics.median(self.off), statistics.median(self.on)
+        return f"{self.extra:+.1%} ({off:.0f} -> {on:.0f} us)"
+
+    def runs(self, on_label: str) -> str:
+        return (
+            f"CPU per delivered record, off: {', '.join(f'{v:.0f}' for v in self.off)} us; "
+            f"on ({on_label}): {', '.join(f'{v:.0f}' for v in self.on)} us"
+        )
+
+
+def paired(
+    ctx: Context,
+    events: int,
+    pairs: int,
+    off: Mapping[str, str],
+    on: Mapping[str, str],
+    name: str,
+    beside_on: Beside | None = None,
+) -> Paired:
+    """`pairs` runs each, in the order off, on, on, off, ...: a drift of the machine, or the
+    first run's warm-up of the broker, hits both sides alike."""
+    result = Paired([], [])
+    for i in range(pairs):
+        first_off = i % 2 == 0
+        for is_off in (first_off, not first_off):
+            if is_off:
+                result.off.append(cpu_per_record_us(ctx, events, off, f"{name}-off{i}"))
+            else:
+                result.on.append(cpu_per_record_us(ctx, events, on, f"{name}-on{i}", beside_on))
+    return result
