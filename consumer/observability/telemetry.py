@@ -8,7 +8,11 @@ exporters and processors themselves:
 - `OTEL_TRACES_EXPORTER`: `none` (default), `console` (JSON on stderr), `otlp`;
 - `OTEL_METRICS_EXPORTER`: the same, and `prometheus` (served at `/metrics` on the health port,
   `PROFILE_SYNC_HEALTH_PORT`, never on a port of its own);
-- `otlp` is gRPC or http/protobuf after `OTEL_EXPORTER_OTLP_PROTOCOL` (or the per-signal one).
+- `otlp` is gRPC or http/protobuf after `OTEL_EXPORTER_OTLP_PROTOCOL` (or the per-signal one);
+- `OTEL_METRICS_EXEMPLAR_FILTER`: `always_on`, `always_off` or `trace_based`, the SDK's
+  default, except that with `prometheus` as the only reader the default is `always_off`: that
+  exporter drops exemplars, and offering every sample to the filter costs about 1 µs of the
+  end-to-end latency histogram's `record` per record (3.8 -> 2.9 µs).
 
 Any other value stops the command with exit 2, naming the variable. Without a provider the
 instruments and the tracer are the API's no-ops: the hot path pays almost nothing.
@@ -24,7 +28,13 @@ from importlib.metadata import entry_points
 from typing import Final, Literal, TextIO
 
 from opentelemetry import metrics, trace
-from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics import (
+    AlwaysOffExemplarFilter,
+    AlwaysOnExemplarFilter,
+    ExemplarFilter,
+    MeterProvider,
+    TraceBasedExemplarFilter,
+)
 from opentelemetry.sdk.metrics.export import (
     ConsoleMetricExporter,
     MetricExporter,
@@ -41,6 +51,7 @@ from consumer.observability import tracing
 TRACES_VARIABLE: Final = "OTEL_TRACES_EXPORTER"
 EXPORTER_VARIABLE: Final = "OTEL_METRICS_EXPORTER"
 INTERVAL_VARIABLE: Final = "OTEL_METRIC_EXPORT_INTERVAL"
+EXEMPLAR_FILTER_VARIABLE: Final = "OTEL_METRICS_EXEMPLAR_FILTER"
 SERVICE_NAME: Final = "commerce-profile-sync"
 PROMETHEUS: Final = "prometheus"
 _OTLP: Final = frozenset({"otlp", "otlp_proto_grpc", "otlp_proto_http"})
@@ -52,6 +63,11 @@ _VARIABLES: Final = {"traces": TRACES_VARIABLE, "metrics": EXPORTER_VARIABLE}
 _ENTRY_POINT_GROUPS: Final = {
     "traces": "opentelemetry_traces_exporter",
     "metrics": "opentelemetry_metrics_exporter",
+}
+_EXEMPLAR_FILTERS: Final[dict[str, type[ExemplarFilter]]] = {
+    "always_on": AlwaysOnExemplarFilter,
+    "always_off": AlwaysOffExemplarFilter,
+    "trace_based": TraceBasedExemplarFilter,
 }
 _OTLP_PROTOCOLS: Final = {"grpc": "otlp_proto_grpc", "http/protobuf": "otlp_proto_http"}
 
@@ -174,11 +190,29 @@ def metrics_provider(
     """The SDK meter provider `OTEL_METRICS_EXPORTER` asks for (None: metrics off), and whether
     the Prometheus reader is among its readers. `health_port`: where /metrics would be served
     (None: this command serves nothing, so `prometheus` is refused)."""
+    chosen = _chosen_exemplar_filter(environ)  # before any reader starts its thread
     readers = metric_readers(environ, out, health_port)
     if not readers:
         return None, False
     prometheus = any(_is_prometheus(reader) for reader in readers)
-    return MeterProvider(metric_readers=readers, resource=_resource(environ)), prometheus
+    if chosen is None:
+        only_prometheus = all(_is_prometheus(reader) for reader in readers)
+        chosen = AlwaysOffExemplarFilter if only_prometheus else TraceBasedExemplarFilter
+    provider = MeterProvider(
+        metric_readers=readers, resource=_resource(environ), exemplar_filter=chosen()
+    )
+    return provider, prometheus
+
+
+def _chosen_exemplar_filter(environ: Mapping[str, str]) -> type[ExemplarFilter] | None:
+    name = environ.get(EXEMPLAR_FILTER_VARIABLE, "").strip().lower()
+    if not name:
+        return None
+    try:
+        return _EXEMPLAR_FILTERS[name]
+    except KeyError:
+        allowed = ", ".join(_EXEMPLAR_FILTERS)
+        raise ConfigFileError(EXEMPLAR_FILTER_VARIABLE, f"must be one of {allowed}") from None
 
 
 def _is_prometheus(reader: MetricReader) -> bool:

@@ -11,6 +11,12 @@ from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExport
 from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter as HttpMetrics
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpSpans
 from opentelemetry.exporter.prometheus import PrometheusMetricReader
+from opentelemetry.sdk.metrics import (
+    AlwaysOffExemplarFilter,
+    AlwaysOnExemplarFilter,
+    ExemplarFilter,
+    TraceBasedExemplarFilter,
+)
 from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
 
 from consumer.config.settings import ConfigFileError
@@ -32,6 +38,7 @@ _OTEL = (
     "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL",
     "OTEL_SERVICE_NAME",
     "OTEL_METRIC_EXPORT_INTERVAL",
+    "OTEL_METRICS_EXEMPLAR_FILTER",
 )
 
 
@@ -125,6 +132,36 @@ def test_prometheus_is_a_reader_served_on_the_health_port(monkeypatch: pytest.Mo
 
 
 @pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        # Prometheus alone drops exemplars: none are offered.
+        ({"OTEL_METRICS_EXPORTER": "prometheus"}, AlwaysOffExemplarFilter),
+        # A reader that exports them keeps the SDK's default.
+        ({"OTEL_METRICS_EXPORTER": "prometheus,console"}, TraceBasedExemplarFilter),
+        ({"OTEL_METRICS_EXPORTER": "console"}, TraceBasedExemplarFilter),
+        # The operator's choice wins either way.
+        (
+            {"OTEL_METRICS_EXPORTER": "prometheus", "OTEL_METRICS_EXEMPLAR_FILTER": "always_on"},
+            AlwaysOnExemplarFilter,
+        ),
+        (
+            {"OTEL_METRICS_EXPORTER": "console", "OTEL_METRICS_EXEMPLAR_FILTER": "ALWAYS_OFF"},
+            AlwaysOffExemplarFilter,
+        ),
+    ],
+)
+def test_exemplars_are_offered_only_where_a_reader_exports_them(
+    environ: dict[str, str], expected: type[ExemplarFilter]
+) -> None:
+    provider, _ = metrics_provider(environ, io.StringIO(), health_port=8080)
+    assert provider is not None
+    try:
+        assert type(provider._sdk_config.exemplar_filter) is expected
+    finally:
+        provider.shutdown()
+
+
+@pytest.mark.parametrize(
     ("environ", "variable"),
     [
         ({"OTEL_METRICS_EXPORTER": "statsd"}, "OTEL_METRICS_EXPORTER"),
@@ -146,6 +183,10 @@ def test_prometheus_is_a_reader_served_on_the_health_port(monkeypatch: pytest.Mo
         (
             {"OTEL_METRICS_EXPORTER": "console", "OTEL_METRIC_EXPORT_INTERVAL": "0"},
             "OTEL_METRIC_EXPORT_INTERVAL",
+        ),
+        (
+            {"OTEL_METRICS_EXPORTER": "prometheus", "OTEL_METRICS_EXEMPLAR_FILTER": "sometimes"},
+            "OTEL_METRICS_EXEMPLAR_FILTER",
         ),
     ],
 )
