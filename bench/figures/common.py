@@ -151,9 +151,11 @@ def process_rss_mb(pid: int) -> float:
 
 
 # A process's threads by what runs them: the main thread (the consumer's poll thread), the
-# librdkafka threads (named `rdk:*`), RocksDB's background threads (`rocksdb:*`), and the other
-# Python threads (the HTTP loop, the health server, telemetry readers).
-THREAD_KINDS = ("poll", "librdkafka", "rocksdb", "python")
+# librdkafka threads (named `rdk:*`), RocksDB's background threads (`rocksdb:*`), gRPC's core
+# threads (the OTLP gRPC exporters': `event_engine`, `grpc_global_tim`, `lifeguard`), and the
+# other Python threads (the HTTP loop, the health server, telemetry readers and processors).
+THREAD_KINDS = ("poll", "librdkafka", "rocksdb", "grpc", "python")
+_GRPC_THREADS = frozenset({"event_engine", "grpc_global_tim", "lifeguard"})
 
 
 def thread_cpu_s(pid: int) -> dict[str, float]:
@@ -170,6 +172,8 @@ def thread_cpu_s(pid: int) -> dict[str, float]:
             kind = "librdkafka"
         elif name.startswith("rocksdb"):
             kind = "rocksdb"
+        elif name in _GRPC_THREADS or name.startswith("grpc"):
+            kind = "grpc"
         else:
             kind = "python"
         totals[kind] += thread.user_time + thread.system_time

@@ -92,6 +92,7 @@ def measure(ctx: Context) -> Figure:
         [
             runs.runs(f"Prometheus, /metrics scraped every {SCRAPE_S:.0f} s")
             + f" ({events:,} events per run, order off, on, on, off; medians compared)",
+            runs.by_thread(),
             "scrapes answered per run: "
             + ", ".join(str(s.scrapes) for s in scrapers)
             + f"; series on the last page: {_series(scrapers[-1].last) if scrapers else 0}",

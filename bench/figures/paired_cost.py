@@ -13,7 +13,14 @@ from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
-from bench.figures.common import Context, Sampler, stats_probe, time_at_fraction, value_at
+from bench.figures.common import (
+    THREAD_KINDS,
+    Context,
+    Sampler,
+    stats_probe,
+    time_at_fraction,
+    value_at,
+)
 from devenv.stack import wait_consumer
 
 WINDOW = (0.1, 0.9)
@@ -22,13 +29,21 @@ WINDOW = (0.1, 0.9)
 Beside = Callable[[Mapping[str, str]], AbstractContextManager[object]]
 
 
+@dataclass(frozen=True)
+class Run:
+    """CPU per delivered record of one run, in all and by thread kind (`THREAD_KINDS`)."""
+
+    us: float
+    by_thread: dict[str, float]
+
+
 def cpu_per_record_us(
     ctx: Context,
     events: int,
     settings: Mapping[str, str],
     label: str,
     beside: Beside | None = None,
-) -> float:
+) -> Run:
     stack = ctx.stack
     topics = ctx.fresh_topics(f"cost-{label}", 6)
     stack.produce(events, seed=13, topic=topics.topic)
@@ -40,7 +55,7 @@ def cpu_per_record_us(
     )
     with (
         (beside or (lambda _: nullcontext()))(env),
-        Sampler(stats_probe(ctx, [process.pid]), 0.2) as sampler,
+        Sampler(stats_probe(ctx, [process.pid], by_thread=True), 0.2) as sampler,
     ):
         finished = wait_consumer(process, started)
     if finished.returncode != 0:
@@ -50,32 +65,53 @@ def cpu_per_record_us(
     cpu_times, cpu = sampler.series(f"cpu.{process.pid}")
     t_lo = time_at_fraction(times, received, WINDOW[0])
     t_hi = time_at_fraction(times, received, WINDOW[1])
-    records = (WINDOW[1] - WINDOW[0]) * result.delivered
-    spent = value_at(cpu_times, cpu, t_hi) - value_at(cpu_times, cpu, t_lo)
-    return spent / max(records, 1) * 1e6
+    records = max((WINDOW[1] - WINDOW[0]) * result.delivered, 1)
+
+    def spent(key: str) -> float:
+        key_times, values = sampler.series(key)
+        if len(values) < 2:
+            return 0.0  # no such threads
+        return value_at(key_times, values, t_hi) - value_at(key_times, values, t_lo)
+
+    return Run(
+        (value_at(cpu_times, cpu, t_hi) - value_at(cpu_times, cpu, t_lo)) / records * 1e6,
+        {kind: spent(f"threads.{process.pid}.{kind}") / records * 1e6 for kind in THREAD_KINDS},
+    )
 
 
 @dataclass(frozen=True)
 class Paired:
-    """CPU per delivered record of each run, off and on."""
+    """The runs, off and on."""
 
-    off: list[float]
-    on: list[float]
+    off: list[Run]
+    on: list[Run]
 
     @property
     def extra(self) -> float:
         """on / off - 1 of the medians."""
-        return statistics.median(self.on) / statistics.median(self.off) - 1
+        return _median(self.on) / _median(self.off) - 1
 
     def measured(self) -> str:
-        off, on = statistics.median(self.off), statistics.median(self.on)
-        return f"{self.extra:+.1%} ({off:.0f} -> {on:.0f} us)"
+        return f"{self.extra:+.1%} ({_median(self.off):.0f} -> {_median(self.on):.0f} us)"
 
     def runs(self, on_label: str) -> str:
         return (
-            f"CPU per delivered record, off: {', '.join(f'{v:.0f}' for v in self.off)} us; "
-            f"on ({on_label}): {', '.join(f'{v:.0f}' for v in self.on)} us"
+            f"CPU per delivered record, off: {', '.join(f'{r.us:.0f}' for r in self.off)} us; "
+            f"on ({on_label}): {', '.join(f'{r.us:.0f}' for r in self.on)} us"
         )
+
+    def by_thread(self) -> str:
+        """Where the difference goes: on - off of the medians, per thread kind."""
+        parts = []
+        for kind in THREAD_KINDS:
+            off = statistics.median(r.by_thread[kind] for r in self.off)
+            on = statistics.median(r.by_thread[kind] for r in self.on)
+            parts.append(f"{kind} {off:.1f} -> {on:.1f} us")
+        return "by thread kind (medians): " + ", ".join(parts)
+
+
+def _median(runs: list[Run]) -> float:
+    return statistics.median(r.us for r in runs)
 
 
 def paired(
