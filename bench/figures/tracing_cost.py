@@ -1,10 +1,10 @@
 """Tracing cost: consumer CPU per record with tracing off and on, in the same run.
 
 Saturated runs (`paired_cost`), PAIRS of each, in the order off, on, on, off: off is
-`OTEL_TRACES_EXPORTER=none`, on is `otlp` with the default protocol (http/protobuf) to a real
-Jaeger started for the figure (devenv/jaeger_tool.py), batch span processor with the SDK's
-defaults. The figure is on / off - 1 of the medians; the target is at most +15 %. The same
-comparison with `OTEL_EXPORTER_OTLP_PROTOCOL=grpc` follows as a detail line.
+`OTEL_TRACES_EXPORTER=none`, on is `otlp` with the default protocol (gRPC) to a real Jaeger
+started for the figure (devenv/jaeger_tool.py), batch span processor with the SDK's defaults.
+The figure is on / off - 1 of the medians; the target is at most +15 %. The same comparison with
+`OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf` follows as a detail line.
 """
 
 from __future__ import annotations
@@ -42,16 +42,16 @@ def measure(ctx: Context) -> Figure:
         try:
             on_env = {
                 "OTEL_TRACES_EXPORTER": "otlp",
-                "OTEL_EXPORTER_OTLP_ENDPOINT": jaeger.otlp_http_endpoint,
+                "OTEL_EXPORTER_OTLP_ENDPOINT": jaeger.otlp_grpc_endpoint,
                 "OTEL_SERVICE_NAME": "profile-sync-bench",
             }
-            grpc_env = {
+            http_env = {
                 **on_env,
-                "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
-                "OTEL_EXPORTER_OTLP_ENDPOINT": jaeger.otlp_grpc_endpoint,
+                "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+                "OTEL_EXPORTER_OTLP_ENDPOINT": jaeger.otlp_http_endpoint,
             }
             runs = paired(ctx, events, pairs, off_env, on_env, "tracing")
-            grpc = paired(ctx, events, pairs, off_env, grpc_env, "tracing-grpc")
+            http = paired(ctx, events, pairs, off_env, http_env, "tracing-http")
             time.sleep(2)  # the last batch of spans
             stored = _traces_stored(jaeger, "profile-sync-bench")
         finally:
@@ -62,12 +62,12 @@ def measure(ctx: Context) -> Figure:
         f"<= +{TARGET:.0%}",
         runs.extra <= TARGET,
         [
-            runs.runs("OTLP http/protobuf to Jaeger")
+            runs.runs("OTLP gRPC to Jaeger")
             + f" ({events:,} events per run, order off, on, on, off; medians compared)",
             runs.by_thread(),
-            f"with OTEL_EXPORTER_OTLP_PROTOCOL=grpc instead: {grpc.measured()}; "
-            + grpc.runs("OTLP gRPC to Jaeger"),
-            grpc.by_thread(),
+            f"with OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf instead: {http.measured()}; "
+            + http.runs("OTLP http/protobuf to Jaeger"),
+            http.by_thread(),
             f"traces Jaeger stored from the traced runs: {stored:,}",
         ],
     )

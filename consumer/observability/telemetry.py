@@ -8,8 +8,7 @@ exporters and processors themselves:
 - `OTEL_TRACES_EXPORTER`: `none` (default), `console` (JSON on stderr), `otlp`;
 - `OTEL_METRICS_EXPORTER`: the same, and `prometheus` (served at `/metrics` on the health port,
   `PROFILE_SYNC_HEALTH_PORT`, never on a port of its own);
-- `otlp` is http/protobuf (the default) or gRPC after `OTEL_EXPORTER_OTLP_PROTOCOL` (or the
-  per-signal one);
+- `otlp` is gRPC or http/protobuf after `OTEL_EXPORTER_OTLP_PROTOCOL` (or the per-signal one);
 - `OTEL_METRICS_EXEMPLAR_FILTER`: `always_on`, `always_off` or `trace_based`, the SDK's
   default, except that with `prometheus` as the only reader the default is `always_off`: that
   exporter drops exemplars, and offering every sample to the filter costs about 1 µs of the
@@ -71,7 +70,6 @@ _EXEMPLAR_FILTERS: Final[dict[str, type[ExemplarFilter]]] = {
     "trace_based": TraceBasedExemplarFilter,
 }
 _OTLP_PROTOCOLS: Final = {"grpc": "otlp_proto_grpc", "http/protobuf": "otlp_proto_http"}
-DEFAULT_OTLP_PROTOCOL: Final = "http/protobuf"
 
 Signal = Literal["traces", "metrics"]
 
@@ -109,8 +107,7 @@ def _exporter_names(signal: Signal, environ: Mapping[str, str]) -> list[str]:
 
 def _otlp_exporter(signal: Signal, environ: Mapping[str, str]) -> str:
     """`otlp` after the OTLP exporter specification: the per-signal protocol variable, else the
-    general one, else http/protobuf, the specification's default. (The SDK's `otlp` entry point
-    is gRPC; in `make bench`'s tracing figure the gRPC exporter also cost the poll thread more.)"""
+    general one, else gRPC."""
     for protocol_variable in (
         f"OTEL_EXPORTER_OTLP_{signal.upper()}_PROTOCOL",
         "OTEL_EXPORTER_OTLP_PROTOCOL",
@@ -121,7 +118,7 @@ def _otlp_exporter(signal: Signal, environ: Mapping[str, str]) -> str:
             if name is None:
                 raise ConfigFileError(protocol_variable, "must be grpc or http/protobuf")
             return name
-    return _OTLP_PROTOCOLS[DEFAULT_OTLP_PROTOCOL]
+    return _OTLP_PROTOCOLS["grpc"]
 
 
 def _classes(signal: Signal, names: list[str]) -> dict[str, type]:

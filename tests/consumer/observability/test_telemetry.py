@@ -94,7 +94,7 @@ def test_console_spans_go_to_the_given_stream(monkeypatch: pytest.MonkeyPatch) -
 
 
 @pytest.mark.parametrize(
-    ("protocol", "exporter"), [(None, HttpSpans), ("grpc", GrpcSpans), ("http/protobuf", HttpSpans)]
+    ("protocol", "exporter"), [(None, GrpcSpans), ("grpc", GrpcSpans), ("http/protobuf", HttpSpans)]
 )
 def test_otlp_follows_the_protocol_variable(
     monkeypatch: pytest.MonkeyPatch, protocol: str | None, exporter: type
