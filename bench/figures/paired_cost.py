@@ -94,10 +94,22 @@ class Paired:
     def measured(self) -> str:
         return f"{self.extra:+.1%} ({_median(self.off):.0f} -> {_median(self.on):.0f} us)"
 
+    @property
+    def spread(self) -> float:
+        """How far runs of one side lie apart, relative to the off median: a difference
+        between the sides smaller than this is not one this run can show."""
+        widest = max(_width(self.off), _width(self.on))
+        return widest / _median(self.off)
+
     def runs(self, on_label: str) -> str:
         return (
             f"CPU per delivered record, off: {', '.join(f'{r.us:.0f}' for r in self.off)} us; "
-            f"on ({on_label}): {', '.join(f'{r.us:.0f}' for r in self.on)} us"
+            f"on ({on_label}): {', '.join(f'{r.us:.0f}' for r in self.on)} us; "
+            + (
+                f"runs of one side differ by up to {self.spread:.0%}"
+                if min(len(self.off), len(self.on)) > 1
+                else "one run a side: no spread to compare with"
+            )
         )
 
     def by_thread(self) -> str:
@@ -112,6 +124,10 @@ class Paired:
 
 def _median(runs: list[Run]) -> float:
     return statistics.median(r.us for r in runs)
+
+
+def _width(runs: list[Run]) -> float:
+    return max(r.us for r in runs) - min(r.us for r in runs)
 
 
 def paired(
