@@ -21,9 +21,8 @@ from bench.figures.common import (
     time_at_fraction,
     value_at,
 )
+from bench.figures.saturation import WINDOW  # the cost figure's window
 from devenv.stack import wait_consumer
-
-WINDOW = (0.1, 0.9)
 
 # What runs beside a consumer while it drains (a scraper, say), given the consumer's env.
 Beside = Callable[[Mapping[str, str]], AbstractContextManager[object]]
@@ -113,7 +112,7 @@ class Paired:
         )
 
     def by_thread(self) -> str:
-        """Where the difference goes: on - off of the medians, per thread kind."""
+        """Where the difference goes: the off and on medians of each thread kind."""
         parts = []
         for kind in THREAD_KINDS:
             off = statistics.median(r.by_thread[kind] for r in self.off)

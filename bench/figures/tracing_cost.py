@@ -42,6 +42,8 @@ def measure(ctx: Context) -> Figure:
         try:
             on_env = {
                 "OTEL_TRACES_EXPORTER": "otlp",
+                # The default, named: a protocol set in the caller's environment must not win.
+                "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
                 "OTEL_EXPORTER_OTLP_ENDPOINT": jaeger.otlp_grpc_endpoint,
                 "OTEL_SERVICE_NAME": "profile-sync-bench",
             }

@@ -9,10 +9,10 @@ exporters and processors themselves:
 - `OTEL_METRICS_EXPORTER`: the same, and `prometheus` (served at `/metrics` on the health port,
   `PROFILE_SYNC_HEALTH_PORT`, never on a port of its own);
 - `otlp` is gRPC or http/protobuf after `OTEL_EXPORTER_OTLP_PROTOCOL` (or the per-signal one);
-- `OTEL_METRICS_EXEMPLAR_FILTER`: `always_on`, `always_off` or `trace_based`, the SDK's
-  default, except that with `prometheus` as the only reader the default is `always_off`: that
-  exporter drops exemplars, and offering every sample to the filter costs about 1 µs of the
-  end-to-end latency histogram's `record` per record (3.8 -> 2.9 µs).
+- `OTEL_METRICS_EXEMPLAR_FILTER`: `always_on`, `always_off` or `trace_based` (the SDK's
+  default). With `prometheus` as the only reader the default is `always_off`: that exporter
+  drops exemplars, and offering every sample to the filter costs about 1 µs of the end-to-end
+  latency histogram's `record` per record (3.8 -> 2.9 µs).
 
 Any other value stops the command with exit 2, naming the variable. Without a provider the
 instruments and the tracer are the API's no-ops: the hot path pays almost nothing.
