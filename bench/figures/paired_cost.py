@@ -42,16 +42,16 @@ def cpu_per_record_us(
     settings: Mapping[str, str],
     label: str,
     beside: Beside | None = None,
+    seed: int = 13,
 ) -> Run:
+    """One saturated run of `ctx`'s consumer (this checkout's or a baseline's)."""
     stack = ctx.stack
     topics = ctx.fresh_topics(f"cost-{label}", 6)
-    stack.produce(events, seed=13, topic=topics.topic)
+    stack.produce(events, seed=seed, topic=topics.topic)
     stack.reset_emulator()
     env = {**ctx.consumer_env(topics), **settings}
     started = time.monotonic()
-    process = stack.start_consumer(
-        ctx.config, exit_when_idle=3.0, env=env, name=f"run-cost-{label}"
-    )
+    process = ctx.start_consumer(env, f"run-cost-{label}", exit_when_idle=3.0)
     with (
         (beside or (lambda _: nullcontext()))(env),
         Sampler(stats_probe(ctx, [process.pid], by_thread=True), 0.2) as sampler,
