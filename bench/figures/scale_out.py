@@ -86,7 +86,7 @@ def _rate(ctx: Context, processes: int, events: int) -> tuple[float, str]:
 
 
 def measure(ctx: Context) -> Figure:
-    events = 20_000 if ctx.quick else 80_000
+    events = 40_000 if ctx.quick else 80_000
     one, one_note = _rate(ctx, 1, events)
     three, three_note = _rate(ctx, 3, events)
     factor = three / one
