@@ -140,6 +140,14 @@ class Sampler:
         values = [s[key] for _, s in self.samples if key in s]
         return times, values
 
+    def change(self, key: str, t_lo: float, t_hi: float) -> float:
+        """How much a counter (CPU seconds, say) grew between t_lo and t_hi; 0 when it was
+        sampled fewer than twice (no such threads, or a process gone at once)."""
+        times, values = self.series(key)
+        if len(values) < 2:
+            return 0.0
+        return value_at(times, values, t_hi) - value_at(times, values, t_lo)
+
 
 def process_cpu_s(pid: int) -> float:
     times = psutil.Process(pid).cpu_times()

@@ -65,16 +65,12 @@ def cpu_per_record_us(
     t_lo = time_at_fraction(times, received, WINDOW[0])
     t_hi = time_at_fraction(times, received, WINDOW[1])
     records = max((WINDOW[1] - WINDOW[0]) * result.delivered, 1)
-
-    def spent(key: str) -> float:
-        key_times, values = sampler.series(key)
-        if len(values) < 2:
-            return 0.0  # no such threads
-        return value_at(key_times, values, t_hi) - value_at(key_times, values, t_lo)
-
     return Run(
         (value_at(cpu_times, cpu, t_hi) - value_at(cpu_times, cpu, t_lo)) / records * 1e6,
-        {kind: spent(f"threads.{process.pid}.{kind}") / records * 1e6 for kind in THREAD_KINDS},
+        {
+            kind: sampler.change(f"threads.{process.pid}.{kind}", t_lo, t_hi) / records * 1e6
+            for kind in THREAD_KINDS
+        },
     )
 
 

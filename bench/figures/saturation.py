@@ -111,7 +111,7 @@ def measure_saturation(ctx: Context, events: int | None = None) -> Saturation:
         offline_records=len(offline_values),
         consumer_busy=_busy(sampler, str(process.pid), t_lo, t_hi),
         thread_us={
-            kind: _in_window(sampler, f"threads.{process.pid}.{kind}", t_lo, t_hi)
+            kind: sampler.change(f"threads.{process.pid}.{kind}", t_lo, t_hi)
             / max(records_in_window, 1)
             * 1e6
             for kind in THREAD_KINDS
@@ -121,16 +121,6 @@ def measure_saturation(ctx: Context, events: int | None = None) -> Saturation:
     )
 
 
-def _in_window(sampler: Sampler, key: str, t_lo: float, t_hi: float) -> float:
-    times, values = sampler.series(key)
-    if len(values) < 2:
-        return 0.0
-    return value_at(times, values, t_hi) - value_at(times, values, t_lo)
-
-
 def _busy(sampler: Sampler, key: str, t_lo: float, t_hi: float) -> float:
     """Cores a process (or tree) used on average between t_lo and t_hi."""
-    times, cpu = sampler.series(f"cpu.{key}")
-    if len(cpu) < 2:
-        return 0.0
-    return (value_at(times, cpu, t_hi) - value_at(times, cpu, t_lo)) / max(t_hi - t_lo, 1e-9)
+    return sampler.change(f"cpu.{key}", t_lo, t_hi) / max(t_hi - t_lo, 1e-9)
