@@ -32,7 +32,11 @@ def measure(ctx: Context) -> Figure:
         runs.append(again.us)
         by_thread.append(again.by_thread)
     measured = statistics.median(runs)
-    spread = (max(runs) - min(runs)) / measured
+    apart = (
+        f"they differ by {(max(runs) - min(runs)) / measured:.0%}"
+        if len(runs) > 1
+        else "one run in a quick bench"
+    )
     threads = {kind: statistics.median(t[kind] for t in by_thread) for kind in THREAD_KINDS}
     return Figure(
         NAME,
@@ -42,7 +46,7 @@ def measure(ctx: Context) -> Figure:
         [
             f"saturated runs of the same {s.produced:,} records: "
             + ", ".join(f"{us:.0f}" for us in runs)
-            + f" us per delivered record (median above; they differ by {spread:.0%})",
+            + f" us per delivered record (median above; {apart})",
             f"whole first run incl. start-up and idle wait: {s.whole_run_cpu_per_record_us:.0f} "
             f"us per delivered record ({s.delivered:,} delivered)",
             "by thread, same windows (medians): "
