@@ -1,5 +1,6 @@
 # commerce-profile-sync: the `profile-sync` consumer image.
 #
+#   make native-wheel                                # first: the native core's wheel (cargo)
 #   docker build -t commerce-profile-sync .          # any base with Python 3.11+ and pip:
 #   docker build --build-arg BASE_IMAGE=python:3.12-slim-bookworm -t commerce-profile-sync .
 #   make image                                       # buildah, on a locally built Debian base
@@ -23,6 +24,9 @@ COPY pyproject.toml README.md requirements.lock ./
 COPY consumer/ consumer/
 COPY mappers/ mappers/
 COPY schemas/ schemas/
+# The native core's wheel, built beforehand on the build host (`make native-wheel`; `make
+# image` does it): no Rust toolchain in the build stage or the image.
+COPY native/dist/ /native-wheels/
 # pip settings of the build host (index, certificate bundle) arrive as a build secret, so a
 # private index URL never lands in a layer; without the secret pip uses its defaults.
 RUN --mount=type=secret,id=pip.conf,target=/run/secrets/pip.conf \
@@ -32,6 +36,7 @@ RUN --mount=type=secret,id=pip.conf,target=/run/secrets/pip.conf \
     /opt/profile-sync/bin/pip wheel --no-deps --wheel-dir /wheels .; \
     /opt/profile-sync/bin/pip install --require-hashes --no-deps -r requirements.lock; \
     /opt/profile-sync/bin/pip install --no-deps /wheels/commerce_profile_sync-*.whl; \
+    /opt/profile-sync/bin/pip install --no-deps /native-wheels/profile_sync_core-*.whl; \
     /opt/profile-sync/bin/pip uninstall -y -q pip setuptools; \
     /opt/profile-sync/bin/profile-sync --help >/dev/null
 

@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: help test fuzz lint format lock lock-check audit demo bench kafka-up kafka-down kafka-jars tools venv clean image deploy-tools trace-tools
+.PHONY: help test fuzz lint format lock lock-check audit demo bench kafka-up kafka-down kafka-jars tools venv clean image deploy-tools trace-tools native-wheel
 
 help:
 	@echo "make test        run the test suite (starts its own Kafka broker)"
@@ -21,12 +21,23 @@ help:
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml constraints.txt
+# The native core (native/, Rust) is built by maturin with cargo; cargo's target directory
+# (native/target) keeps the compiled crates, so a rebuild after an edit takes seconds.
+NATIVE_SOURCES := native/pyproject.toml native/Cargo.toml native/Cargo.lock $(wildcard native/src/*.rs) native/profile_sync_core.pyi
+
+$(STAMP): pyproject.toml constraints.txt $(NATIVE_SOURCES)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed: set PYTHON=/path/to/python3.11")'
+	@command -v cargo >/dev/null || { echo "cargo (Rust 1.88 or newer) is needed to build native/: https://rustup.rs"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
+	$(PY) -m pip install -q --force-reinstall --no-deps ./native
 	touch $(STAMP)
+
+# The native core's wheel for the image build (devenv/image.py runs this before buildah).
+native-wheel: $(STAMP)
+	rm -rf native/dist
+	$(PY) -m pip wheel -q --no-deps --wheel-dir native/dist ./native
 
 tools:
 	@bash devenv/check-tools.sh
@@ -97,7 +108,7 @@ kafka-down: $(STAMP)
 	$(PY) devenv/kafka_local.py down
 
 clean:
-	rm -rf $(VENV) .devenv .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .devenv .pytest_cache .mypy_cache .ruff_cache .hypothesis native/target native/dist
 
 image: $(STAMP)
 	$(PY) devenv/image.py build

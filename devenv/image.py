@@ -15,6 +15,10 @@ container storage reloads it in seconds instead of running debootstrap again.
 
 pip settings of this host that the build needs (index, proxy, certificate bundle) go to the
 build as a secret `pip.conf`, never as build arguments: nothing of them lands in the image.
+
+The native core's wheel (native/, Rust) is built on this host first, into `native/dist/`, and the
+Dockerfile installs it: no Rust toolchain in the build or the image. Its platform tag is the
+host's glibc; the base is Debian bookworm, as this host's builds for it must be.
 """
 
 from __future__ import annotations
@@ -269,10 +273,38 @@ def prune_old_builds(base: str, build_output: str) -> int:
     return removed
 
 
+NATIVE_DIR = REPO_ROOT / "native"
+NATIVE_WHEELS = NATIVE_DIR / "dist"
+
+
+def build_native_wheel() -> Path:
+    """The native core's wheel in `native/dist/` (cargo reuses native/target: seconds when
+    nothing changed)."""
+    shutil.rmtree(NATIVE_WHEELS, ignore_errors=True)
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--wheel-dir",
+            str(NATIVE_WHEELS),
+            str(NATIVE_DIR),
+        ]
+    )
+    wheels = sorted(NATIVE_WHEELS.glob("profile_sync_core-*.whl"))
+    if len(wheels) != 1:
+        raise DevenvError(f"expected one native wheel in {NATIVE_WHEELS}, found {len(wheels)}")
+    return wheels[0]
+
+
 def build_image(name: str = IMAGE, *, quiet: bool = True) -> BuiltImage:
     """`buildah bud` of the Dockerfile on the local base; layers are reused between builds."""
     base = ensure_base()
     started = time.monotonic()
+    build_native_wheel()
     with tempfile.TemporaryDirectory(prefix="profile-sync-image-") as scratch:
         pip_conf = Path(scratch) / "pip.conf"
         pip_conf.write_text(pip_build_config())

@@ -65,6 +65,7 @@ from consumer.observability.metrics import Metrics
 from consumer.pipeline.compose import Pipeline, PipelineLimits
 from consumer.pipeline.errors import StopConsumer
 from consumer.pipeline.guard import DeadLetterGuard
+from consumer.pipeline.native_core import native_core
 from consumer.pipeline.state.store import StateStores
 from consumer.provisioning.startup import (
     StartupError,
@@ -176,6 +177,9 @@ def _run(
         # Looks unset ids up by name and reads the schema once (exit 3 when it does not fit).
         target = resolve_aep_target(auth, resources, xdm)
         options = options_from_settings(xdm, target.tenant_id)
+        core = native_core(
+            options, enabled=delivery.native_core, own_schemas=avro.avro_schema_dir is not None
+        )
     except StartupError as exc:
         return _fail(str(exc), exc.exit_code)
     except ValueError as exc:
@@ -297,6 +301,7 @@ def _run(
             decoder=decoder,
             mapper=mapper,
             validator=validator,
+            core=core,
             sender=inlet,
             portal=portal,
             dead_letters=lambda accounted: DeadLetterProducer(

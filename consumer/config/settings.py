@@ -394,7 +394,7 @@ class AepResourceSettings(_Settings):
 
 
 class DeliverySettings(_Settings):
-    """Batching, rate limits, timeouts and the dead-letter guard (run)."""
+    """Batching, rate limits, timeouts, the dead-letter guard and the native core (run)."""
 
     aep_max_requests_per_s: PositiveFloat = 1000
     aep_max_records_per_s: PositiveFloat = 10000
@@ -414,6 +414,9 @@ class DeliverySettings(_Settings):
     aep_breaker_failures: PositiveInt = 5
     # The back-off ceiling (docs/DESIGN.md §6: 60 s); tests lower it to resume quickly.
     aep_retry_backoff_cap_s: PositiveFloat = 60
+    # Decode, map, validate and serialise the newest shipped schemas in native code
+    # (consumer/pipeline/steps/native_core.py); false: the Python steps read every record.
+    native_core: bool = True
 
     @property
     def process_requests_per_s(self) -> float:

@@ -1,7 +1,8 @@
 """The delivery pipeline, composed by constructor: decode -> map -> validate -> batch -> send,
 with the commit step accounting for every record and the dead-letter sink beside them.
 
-    DecodeStep(MapStep(ValidateStep(StaleGuardStep(BatchStep(SendStep)))))
+    [NativeCoreStep -->] DecodeStep(MapStep(ValidateStep(StaleGuardStep(BatchStep(SendStep)))))
+    NativeCoreStep --what the native core read--> StaleGuardStep
         SendStep --accepted--> mark writer --mark acknowledged--> CommitStep
         SendStep --superseded--> CommitStep;  StaleGuardStep --stale--> CommitStep
     each step --refused--> dead-letter sink --write acknowledged--> CommitStep
@@ -41,6 +42,7 @@ from consumer.pipeline.steps.batch import BatchStep
 from consumer.pipeline.steps.commit import CommitStep, Committer
 from consumer.pipeline.steps.decode import Decoder, DecodeStep
 from consumer.pipeline.steps.map import MapStep
+from consumer.pipeline.steps.native_core import NativeCoreStep, Transformer
 from consumer.pipeline.steps.send import SendStep
 from consumer.pipeline.steps.validate import RecordValidator, ValidateStep
 from mappers.mapper import Mapper
@@ -141,6 +143,7 @@ class Pipeline:
         state: PartitionState | None = None,
         marks: MarkSinkFactory | None = None,
         replay_topic: str | None = None,
+        core: Transformer | None = None,
     ) -> None:
         if (state is None) != (marks is None):
             raise ValueError("the stale-update guard needs both its state and its mark writer")
@@ -188,7 +191,10 @@ class Pipeline:
         )
         validate = ValidateStep(validator, limits.record_limit, guarded, sink)
         mapped = MapStep(mapper, validate, sink, metrics)
-        self._head = DecodeStep(decoder, mapped, sink)
+        decode = DecodeStep(decoder, mapped, sink)
+        self._head: Step = (
+            decode if core is None else NativeCoreStep(core, decode, guarded, limits.record_limit)
+        )
 
     # -- records --------------------------------------------------------------------------
     def track(self, tp: TopicPartitionKey, offset: int) -> bool:

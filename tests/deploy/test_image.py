@@ -155,10 +155,20 @@ def _importable(container: Container, names: Sequence[str]) -> list[str]:
 
 def test_the_image_has_no_emulator_and_no_build_tools(container: Container) -> None:
     assert _importable(container, NOT_IN_IMAGE) == []
-    leftovers = container.run(["sh", "-c", "ls -d /run/secrets/* /src /wheels 2>/dev/null; true"])
+    leftovers = container.run(
+        ["sh", "-c", "ls -d /run/secrets/* /src /wheels /native-wheels 2>/dev/null; true"]
+    )
     assert leftovers.stdout.strip() == ""
     # The same probe finds what is there.
-    runtime = ["consumer", "mappers", "schemas", "confluent_kafka", "fastavro", "httpx"]
+    runtime = [
+        "consumer",
+        "mappers",
+        "schemas",
+        "profile_sync_core",
+        "confluent_kafka",
+        "fastavro",
+        "httpx",
+    ]
     assert _importable(container, runtime) == runtime
 
 

@@ -25,6 +25,7 @@ from consumer.pipeline.step import Step
 from consumer.pipeline.steps.commit import CommitStep
 from consumer.pipeline.steps.decode import DecodeStep
 from consumer.pipeline.steps.map import MapStep
+from consumer.pipeline.steps.native_core import NativeCoreStep, Transformed
 from consumer.pipeline.steps.validate import ValidateStep
 from mappers.results import MapFailure, Upsert
 from schemas.xdm import Violation
@@ -105,6 +106,32 @@ def map_case() -> Iterator[Case]:
         good=[_decoded(1, id=1), _decoded(2, id=2)],
         bad=[_decoded(3, bad=True)],
         refused=_decoded(5, id=5),
+        downstream=lambda: out.offsets,
+        dead=lambda: dead.offsets,
+    )
+
+
+class FakeCore:
+    """Reads values starting with b"core:" (the customer id follows); None for the rest."""
+
+    def transform(self, value: bytes) -> Transformed | None:
+        if not value.startswith(b"core:"):
+            return None
+        customer = int(value[5:])
+        return ("CustomerUpdated", customer, False, 1, 2, _json(_id=str(customer)), ())
+
+
+@contextmanager
+def native_core_case() -> Iterator[Case]:
+    # As composed: what the core does not read takes the decode step, and both paths end at
+    # the same step after validate.
+    out, dead = RefusingOnce(offset=5), DeadLetters()
+    step = NativeCoreStep(FakeCore(), DecodeStep(FakeDecoder(), out, dead), out, 200)
+    yield Case(
+        step,
+        good=[make_record(1, value=b"core:1"), make_record(2, value=_json(id=2))],
+        bad=[make_record(3, value=b"bad")],
+        refused=make_record(5, value=b"core:5"),
         downstream=lambda: out.offsets,
         dead=lambda: dead.offsets,
     )
@@ -194,6 +221,7 @@ def commit_case() -> Iterator[Case]:
 
 
 CASES = {
+    "native core": native_core_case,
     "decode": decode_case,
     "map": map_case,
     "validate": validate_case,
