@@ -46,7 +46,8 @@ from bench.emulator_bench import ORG, provision
 from consumer.aep.protocol import InletSender, OutgoingRecord, SendResult
 from consumer.commands.run import run_consumer
 from consumer.config.mapper_options import options_from_settings
-from consumer.config.settings import XdmSettings
+from consumer.config.settings import DeliverySettings, XdmSettings
+from consumer.pipeline.native_core import native_core
 from consumer.pipeline.record import VALIDATED, SourceRecord
 from consumer.pipeline.steps.decode import DecodeStep
 from devenv import kafka_local
@@ -118,33 +119,58 @@ def produce(bootstrap: str, events: int) -> list[bytes]:
     return values
 
 
-def offline_rate(values: list[bytes]) -> tuple[float, float]:
-    """decode + map + validate + serialise, the same records, one loop: (records/s wall,
-    CPU seconds per record; the CPU figure holds on a busy machine, the wall one does not)."""
-    # Decoded as `profile-sync run` decodes them.
-    decoder = EventDecoder(WriterSchemaRegistry.load(None), timestamps_as_millis=True)
-    options = options_from_settings(XdmSettings(), None)
-    mapper = Mapper(options)
-    validator = compile_validator(options.xdm)
-    started = time.perf_counter()
-    cpu_started = time.process_time()
-    for value in values:
-        try:
-            event = decoder.decode(value)
-        except DecodeError:
-            continue
-        result = mapper.map_decoded(event.record_type, event.datum)
-        if isinstance(result, MapFailure):
-            continue
-        validator.validate(result.record)
-        orjson.dumps(result.record)
-    cpu = time.process_time() - cpu_started
-    return len(values) / (time.perf_counter() - started), cpu / len(values)
-
-
 # What the steps would have set: record type, customer, operation, the mapper's event order,
 # the compact XDM JSON.
 _Outcome = tuple[str, int, str, int, int, bytes]
+
+
+class PythonSteps:
+    """decode + map + validate + serialise as `profile-sync run`'s Python steps do them."""
+
+    def __init__(self) -> None:
+        # Decoded as `profile-sync run` decodes them.
+        self.decoder = EventDecoder(WriterSchemaRegistry.load(None), timestamps_as_millis=True)
+        self.options = options_from_settings(XdmSettings(), None)
+        self.mapper = Mapper(self.options)
+        self.validator = compile_validator(self.options.xdm)
+
+    def outcome(self, value: bytes) -> _Outcome | None:
+        """What the steps would set on the record; None when a step refuses it."""
+        try:
+            event = self.decoder.decode(value)
+        except DecodeError:
+            return None
+        result = self.mapper.map_decoded(event.record_type, event.datum)
+        if isinstance(result, MapFailure):
+            return None
+        operation = "create" if isinstance(result, Upsert) else "delete"
+        if operation == "create" and self.validator.validate(result.record):
+            return None
+        entity = orjson.dumps(result.record)
+        if len(entity) > RECORD_LIMIT:
+            return None
+        primary, secondary = result.event_order
+        return (event.record_type, result.customer_id, operation, primary, secondary, entity)
+
+
+def offline_rate(values: list[bytes]) -> tuple[float, float]:
+    """decode + map + validate + serialise, the same records, one loop: (records/s wall,
+    CPU seconds per record; the CPU figure holds on a busy machine, the wall one does not).
+
+    As `profile-sync run` does them: with the native core on (`PROFILE_SYNC_NATIVE_CORE`, the
+    default), the core reads what it can and the Python steps read the rest."""
+    steps = PythonSteps()
+    core = native_core(steps.options, enabled=DeliverySettings().native_core, own_schemas=False)
+    started = time.perf_counter()
+    cpu_started = time.process_time()
+    for value in values:
+        if core is not None:
+            transformed = core.transform(value)
+            if transformed is not None and len(transformed[5]) <= RECORD_LIMIT:
+                continue
+        steps.outcome(value)
+    cpu = time.process_time() - cpu_started
+    return len(values) / (time.perf_counter() - started), cpu / len(values)
 
 
 class Precomputed:
@@ -153,29 +179,12 @@ class Precomputed:
     not seen before) goes through the real steps."""
 
     def __init__(self, values: list[bytes]) -> None:
+        steps = PythonSteps()
         self.table: dict[bytes, _Outcome] = {}
-        decoder = EventDecoder(WriterSchemaRegistry.load(None), timestamps_as_millis=True)
-        options = options_from_settings(XdmSettings(), None)
-        mapper = Mapper(options)
-        validator = compile_validator(options.xdm)
         for value in values:
-            try:
-                event = decoder.decode(value)
-            except DecodeError:
-                continue
-            result = mapper.map_decoded(event.record_type, event.datum)
-            if isinstance(result, MapFailure):
-                continue
-            operation = "create" if isinstance(result, Upsert) else "delete"
-            if operation == "create" and validator.validate(result.record):
-                continue
-            primary, secondary = result.event_order
-            entity = orjson.dumps(result.record)
-            if len(entity) > RECORD_LIMIT:
-                continue
-            self.table[value] = (
-                event.record_type, result.customer_id, operation, primary, secondary, entity
-            )  # fmt: skip
+            outcome = steps.outcome(value)
+            if outcome is not None:
+                self.table[value] = outcome
 
     def install(self) -> None:
         table = self.table
@@ -235,6 +244,8 @@ def main() -> None:
                 values = produce(broker.bootstrap, args.events)
                 offline, offline_cpu = offline_rate(values)
                 if args.precomputed:
+                    # The decode step must be the head of the pipeline for the look-up.
+                    os.environ["PROFILE_SYNC_NATIVE_CORE"] = "false"
                     precomputed = Precomputed(values)
                     precomputed.install()
                     print(f"precomputed: {len(precomputed.table):,} of {len(values):,} records")
