@@ -2,7 +2,7 @@
 (docs/DESIGN.md §9).
 
 Offline: decode + map + validate + serialise in one loop (bench/pipeline_bench.offline_rate),
-in the benchmark's process while the stack is idle. End to end: `profile-sync run` against the
+in the benchmark's process while the stack is idle, as `run` does them (the native core first). End to end: `profile-sync run` against the
 broker and the emulator, rate limits off (bench/figures/saturation.py).
 """
 
