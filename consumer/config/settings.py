@@ -407,7 +407,12 @@ class DeliverySettings(_Settings):
     batch_max_records: PositiveInt = 500
     batch_linger_ms: float = Field(200, ge=0)
     max_in_flight_requests: PositiveInt = 8
-    max_buffered_records: PositiveInt = 20000
+    # Records in the pipeline at most (lanes, requests, unacknowledged writes): the bound on
+    # memory when AEP is slower than the consumer. 8 requests of 500 in flight leave 6,000 to
+    # fill the next batches. 20,000 before the native core: once it made AEP the bottleneck,
+    # the full buffer took the peak with a 1,000,000-record backlog to 161 MB (10,000: 143 MB,
+    # drained as fast; bench/README.md, sixth round).
+    max_buffered_records: PositiveInt = 10000
     # Retried AEP requests per second, process-wide; consecutive failed requests that open the
     # circuit breaker (then one probe per back-off interval).
     aep_max_retries_per_s: PositiveFloat = 10
