@@ -2,8 +2,9 @@
 (docs/DESIGN.md §9).
 
 Offline: decode + map + validate + serialise in one loop (bench/pipeline_bench.offline_rate),
-in the benchmark's process while the stack is idle, as `run` does them (the native core first). End to end: `profile-sync run` against the
-broker and the emulator, rate limits off (bench/figures/saturation.py).
+in the benchmark's process while the stack is idle, as `run` does them (the native core first).
+End to end: `profile-sync run` against the broker and the emulator, rate limits off
+(bench/figures/saturation.py).
 """
 
 from __future__ import annotations
