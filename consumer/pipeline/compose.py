@@ -193,7 +193,9 @@ class Pipeline:
         mapped = MapStep(mapper, validate, sink, metrics)
         decode = DecodeStep(decoder, mapped, sink)
         self._head: Step = (
-            decode if core is None else NativeCoreStep(core, decode, guarded, limits.record_limit)
+            decode
+            if core is None
+            else NativeCoreStep(core, decode, guarded, limits.record_limit, metrics)
         )
 
     # -- records --------------------------------------------------------------------------

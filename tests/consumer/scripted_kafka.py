@@ -24,6 +24,7 @@ from consumer.observability.metrics import Metrics
 from consumer.pipeline.compose import Pipeline, PipelineLimits
 from consumer.pipeline.guard import DeadLetterGuard
 from consumer.pipeline.step import Step
+from consumer.pipeline.steps.native_core import Transformed, Transformer
 from mappers.results import Delete, MapFailure, Upsert
 from schemas.avro.errors import DecodeError
 from tests.consumer.pipeline.fakes import TOPIC, FakeDecoded, ScriptedSender, http_portal
@@ -190,6 +191,19 @@ class KeyMapper:
         return Upsert(customer, {"_id": str(customer)}, (key, key))
 
 
+class JsonCore:
+    """A native core for `value()`'s JSON: it reads what has `"core": true`, with the notes
+    under `"notes"`, and leaves the rest to the Python steps."""
+
+    def transform(self, raw: bytes) -> Transformed | None:
+        event = orjson.loads(raw) if raw.startswith(b"{") else {}
+        if not event.get("core"):
+            return None
+        customer, key = int(event["c"]), int(event["k"])
+        entity = orjson.dumps({"_id": str(customer)})
+        return ("CustomerUpdated", customer, False, key, key, entity, tuple(event["notes"]))
+
+
 class NoViolations:
     def validate(self, record: object) -> list[Any]:
         return []
@@ -226,10 +240,12 @@ def scripted_stack(
     revoke_timeout_s: float = 3.0,
     ready_at: datetime | None = None,
     consumer: ScriptedConsumer | None = None,
+    core: Transformer | None = None,
+    metrics: Metrics | None = None,
 ) -> Iterator[Stack]:
     with http_portal() as portal:
         consumer = consumer or ScriptedConsumer()
-        metrics = Metrics()
+        metrics = metrics or Metrics()
         broker = dead_letter_broker or DeadLetterBroker()
         committer = KafkaCommitter(
             consumer,  # type: ignore[arg-type]
@@ -253,6 +269,7 @@ def scripted_stack(
             metrics=metrics,
             ready_at=ready_at,
             guard=guard,
+            core=core,
         )
         source = KafkaSource(
             consumer,  # type: ignore[arg-type]

@@ -18,6 +18,7 @@ from consumer.aep.protocol import (
     SendResult,
 )
 from consumer.config import exit_codes
+from consumer.observability.metrics import Metrics
 from consumer.pipeline.compose import PipelineLimits
 from consumer.pipeline.errors import StopConsumer
 from consumer.pipeline.guard import DeadLetterGuard
@@ -25,6 +26,7 @@ from consumer.pipeline.record import SourceRecord
 from tests.consumer.pipeline.fakes import TOPIC, ScriptedSender
 from tests.consumer.scripted_kafka import (
     DeadLetterBroker,
+    JsonCore,
     Message,
     ScriptedConsumer,
     scripted_stack,
@@ -242,3 +244,32 @@ def test_a_refused_newest_record_lets_the_one_it_superseded_go_next() -> None:
         assert [r.offset for r in sender.accepted] == [0]  # offset 2 is older: superseded
         assert len(stack.dead_letter_broker.written) == 1
         assert stack.consumer.last_position(0) == 3
+
+
+class CountedNotes(Metrics):
+    def __init__(self) -> None:
+        super().__init__()
+        self.counted: list[str] = []
+
+    def map_notes(self, notes: tuple[str, ...]) -> None:
+        self.counted.extend(notes)
+        super().map_notes(notes)
+
+
+def test_with_a_native_core_its_records_and_the_others_are_delivered_and_its_notes_counted() -> (
+    None
+):
+    sender = ScriptedSender()
+    metrics = CountedNotes()
+    with scripted_stack(sender, core=JsonCore(), metrics=metrics) as stack:
+        stack.consumer.script = [
+            lambda c: c.assign(0),
+            [
+                Message(0, 0, value(1, 10, core=True, notes=["map.gender_unknown"])),
+                Message(0, 1, value(2, 10)),  # the core declines it: the Python steps map it
+                Message(0, 2, b"bad"),  # and refuse this one
+            ],
+        ]
+        stack.ticks(2.0, until=lambda: len(sender.accepted) == 2)
+        assert sorted(r.customer_id for r in sender.accepted) == [1, 2]
+        assert metrics.counted == ["map.gender_unknown"]
