@@ -143,7 +143,8 @@ def read_dead_letter_coordinates(bootstrap: str, dlq_topic: str) -> tuple[set[Co
 
 
 def read_emulator_record_ids(emulator_url: str) -> set[str]:
-    response = httpx.get(f"{emulator_url}/_emulator/records", timeout=60)
+    # Minutes, not seconds: after an outage figure the emulator lists millions of records.
+    response = httpx.get(f"{emulator_url}/_emulator/records", timeout=600)
     response.raise_for_status()
     ids: set[str] = set()
     for line in response.text.splitlines():
