@@ -12,12 +12,11 @@ from functools import cache
 from typing import Any, Final
 
 import orjson
-from profile_sync_core import Core
 
-from consumer.pipeline.native_core import CORE_NOTES
+from consumer.pipeline.native_core import native_core
+from consumer.pipeline.steps.native_core import Transformed, Transformer
 from devenv.sample_events import generate_events
 from mappers import Delete, MapFailure, Mapper, MapperOptions, Upsert
-from mappers.subdivisions import known_subdivisions
 from schemas.avro import (
     DecodeError,
     EncodeError,
@@ -26,10 +25,9 @@ from schemas.avro import (
     WriterSchemaRegistry,
 )
 from schemas.xdm import compile_validator
-from schemas.xdm.formats import known_tlds
 
-# (short record type, customer id, is delete, primary ms, secondary ms, entity JSON, notes)
-Outcome = tuple[str, int, bool, int, int, bytes, tuple[str, ...]]
+# What the core answers (`Transformed`), as the Python steps would have it.
+Outcome = Transformed
 
 
 @cache
@@ -68,18 +66,12 @@ class PythonPath:
         return (event.record_type, result.customer_id, is_delete, primary, secondary, entity, found)
 
 
-def core_for(options: MapperOptions) -> Core:
-    """The core under the options the Python path runs with (what the consumer must pass)."""
-    xdm = options.xdm
-    return Core(
-        email_identity=options.email_identity,
-        gender_map=options.gender_map,
-        audit_field_group=xdm.audit_field_group,
-        tenant_id=xdm.tenant_id if xdm.tenant_fields else None,
-        subdivisions=known_subdivisions(),
-        tlds=known_tlds(),
-        notes=CORE_NOTES,
-    )
+def core_for(options: MapperOptions) -> Transformer:
+    """The core `run` builds for these options (`consumer.pipeline.native_core`), so that the
+    tests check what the consumer passes."""
+    core = native_core(options, enabled=True, own_schemas=False)
+    assert core is not None
+    return core
 
 
 def sample_values(count: int, seed: int, poison_share: float) -> list[bytes]:

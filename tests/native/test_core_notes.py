@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 from profile_sync_core import Core
 
+from consumer.pipeline.native_core import CORE_NOTES
 from mappers import MapperOptions
 from mappers.notes import NOTE_CLASSES
-from tests.native.support import CORE_NOTES, core_for
+from tests.native.support import core_for
 
 
 def test_the_core_reports_every_note_class() -> None:
