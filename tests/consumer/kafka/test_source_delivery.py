@@ -18,12 +18,11 @@ from consumer.aep.protocol import (
     SendResult,
 )
 from consumer.config import exit_codes
-from consumer.observability.metrics import Metrics
 from consumer.pipeline.compose import PipelineLimits
 from consumer.pipeline.errors import StopConsumer
 from consumer.pipeline.guard import DeadLetterGuard
 from consumer.pipeline.record import SourceRecord
-from tests.consumer.pipeline.fakes import TOPIC, ScriptedSender
+from tests.consumer.pipeline.fakes import TOPIC, CountedNotes, ScriptedSender
 from tests.consumer.scripted_kafka import (
     DeadLetterBroker,
     JsonCore,
@@ -244,16 +243,6 @@ def test_a_refused_newest_record_lets_the_one_it_superseded_go_next() -> None:
         assert [r.offset for r in sender.accepted] == [0]  # offset 2 is older: superseded
         assert len(stack.dead_letter_broker.written) == 1
         assert stack.consumer.last_position(0) == 3
-
-
-class CountedNotes(Metrics):
-    def __init__(self) -> None:
-        super().__init__()
-        self.counted: list[str] = []
-
-    def map_notes(self, notes: tuple[str, ...]) -> None:
-        self.counted.extend(notes)
-        super().map_notes(notes)
 
 
 def test_with_a_native_core_its_records_and_the_others_are_delivered_and_its_notes_counted() -> (

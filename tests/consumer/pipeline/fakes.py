@@ -22,6 +22,7 @@ from consumer.aep.protocol import (
     SendResult,
     SplitRequest,
 )
+from consumer.observability.metrics import Metrics
 from consumer.pipeline.errors import DeadLetter
 from consumer.pipeline.record import SourceRecord
 
@@ -203,3 +204,15 @@ class FakeDecoder:
                 raise TransientDecodeError("registry unavailable")
             return FakeDecoded("CustomerUpdated", {"id": 1})
         return FakeDecoded("CustomerUpdated", orjson.loads(value))
+
+
+class CountedNotes(Metrics):
+    """Real instruments, and the mapping notes counted, in order, where a test can read them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.counted: list[str] = []
+
+    def map_notes(self, notes: tuple[str, ...]) -> None:
+        self.counted.extend(notes)
+        super().map_notes(notes)

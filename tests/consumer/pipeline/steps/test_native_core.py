@@ -9,7 +9,7 @@ import orjson
 
 from consumer.pipeline.record import POLLED, VALIDATED, Replay, SourceRecord
 from consumer.pipeline.steps.native_core import NativeCoreStep, Transformed
-from tests.consumer.pipeline.fakes import Collector, make_record
+from tests.consumer.pipeline.fakes import Collector, CountedNotes, make_record
 
 _ENTITY = orjson.dumps({"_id": "x"})
 
@@ -24,21 +24,11 @@ class ScriptedCore:
         return self.answers.get(value)
 
 
-class CountedNotes:
-    """The part of `Metrics` the step uses."""
-
-    def __init__(self) -> None:
-        self.notes: list[str] = []
-
-    def map_notes(self, notes: tuple[str, ...]) -> None:
-        self.notes.extend(notes)
-
-
 def _step(
     core: ScriptedCore, limit: int = 1000, metrics: CountedNotes | None = None
 ) -> tuple[NativeCoreStep, Collector, Collector]:
     python, validated = Collector(), Collector()
-    step = NativeCoreStep(core, python, validated, limit, metrics)  # type: ignore[arg-type]
+    step = NativeCoreStep(core, python, validated, limit, metrics)
     return step, python, validated
 
 
@@ -72,7 +62,7 @@ def test_the_cores_notes_are_counted_as_the_map_step_counts_them() -> None:
     step.submit(make_record(1, value=b"n"))
     step.submit(make_record(2, value=b"plain"))
     assert validated.offsets == [1, 2]
-    assert metrics.notes == list(notes)
+    assert metrics.counted == list(notes)
 
 
 def test_a_delete_keeps_its_operation_and_a_replayed_record_orders_by_its_source_offset() -> None:
