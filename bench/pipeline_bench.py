@@ -14,10 +14,10 @@ validation on), EVENTS sample events produced first (a backlog: the consumer is 
   cost figure of `run_all.py` leaves them out).
 
 `--precomputed` measures the floor under the per-record core: every record's outcome of decode,
-map, validate and serialise is computed before the consumer starts, and the decode step takes it
-from a table instead (`Precomputed`). What the consumer then spends is the rest of the pipeline:
-Kafka, the stale-update guard and its marks, lanes, batching, HTTP, accounting. It is what a
-native core would leave, less that core's own cost.
+map, validate and serialise is computed before the consumer starts, and `run` gets a table of
+them in place of the native core (`Precomputed`). What the consumer then spends is the rest of
+the pipeline: Kafka, the stale-update guard and its marks, lanes, batching, HTTP, accounting. It
+is what a native core would leave, less that core's own cost.
 
 Usage: python bench/pipeline_bench.py [--events 50000] [--partitions 6] [--precomputed]
 """
@@ -44,16 +44,17 @@ from aep_emulator.options import EmulatorOptions
 from aep_emulator.server import running_emulator
 from bench.emulator_bench import ORG, provision
 from consumer.aep.protocol import InletSender, OutgoingRecord, SendResult
+from consumer.commands import run as run_command
 from consumer.commands.run import run_consumer
 from consumer.config.mapper_options import options_from_settings
 from consumer.config.settings import DeliverySettings, XdmSettings
 from consumer.pipeline.native_core import native_core
-from consumer.pipeline.record import VALIDATED, SourceRecord
-from consumer.pipeline.steps.decode import DecodeStep
+from consumer.pipeline.record import SourceRecord
+from consumer.pipeline.steps.native_core import Transformed
 from devenv import kafka_local
 from devenv.sample_events import generate_events
 from mappers.mapper import Mapper
-from mappers.results import MapFailure, Upsert
+from mappers.results import Delete, MapFailure, Upsert
 from schemas.avro import DecodeError, EventDecoder, EventEncoder, WriterSchemaRegistry
 from schemas.limits import RECORD_LIMIT
 from schemas.xdm import compile_validator
@@ -119,11 +120,6 @@ def produce(bootstrap: str, events: int) -> list[bytes]:
     return values
 
 
-# What the steps would have set: record type, customer, operation, the mapper's event order,
-# the compact XDM JSON.
-_Outcome = tuple[str, int, str, int, int, bytes]
-
-
 class PythonSteps:
     """decode + map + validate + serialise as `profile-sync run`'s Python steps do them."""
 
@@ -134,8 +130,9 @@ class PythonSteps:
         self.mapper = Mapper(self.options)
         self.validator = compile_validator(self.options.xdm)
 
-    def outcome(self, value: bytes) -> _Outcome | None:
-        """What the steps would set on the record; None when a step refuses it."""
+    def outcome(self, value: bytes) -> Transformed | None:
+        """What the steps make of the value, as the native core answers; None when a step
+        refuses it."""
         try:
             event = self.decoder.decode(value)
         except DecodeError:
@@ -143,14 +140,15 @@ class PythonSteps:
         result = self.mapper.map_decoded(event.record_type, event.datum)
         if isinstance(result, MapFailure):
             return None
-        operation = "create" if isinstance(result, Upsert) else "delete"
-        if operation == "create" and self.validator.validate(result.record):
+        if isinstance(result, Upsert) and self.validator.validate(result.record):
             return None
         entity = orjson.dumps(result.record)
         if len(entity) > RECORD_LIMIT:
             return None
         primary, secondary = result.event_order
-        return (event.record_type, result.customer_id, operation, primary, secondary, entity)
+        deleted = isinstance(result, Delete)
+        notes = result.notes if isinstance(result, Upsert) else ()
+        return (event.record_type, result.customer_id, deleted, primary, secondary, entity, notes)
 
 
 def offline_rate(values: list[bytes]) -> tuple[float, float]:
@@ -174,39 +172,25 @@ def offline_rate(values: list[bytes]) -> tuple[float, float]:
 
 
 class Precomputed:
-    """Replaces `DecodeStep.submit` with a look-up of the record's precomputed outcome, then hands
-    the record to the step after validate. A record without one (refused by a step, or a value
-    not seen before) goes through the real steps."""
+    """A core that answers from a table of the Python steps' outcomes, made before the run: the
+    pipeline's first step is the real `NativeCoreStep`, and a value not in the table (one a
+    step refuses) takes the Python steps."""
 
     def __init__(self, values: list[bytes]) -> None:
         steps = PythonSteps()
-        self.table: dict[bytes, _Outcome] = {}
+        self.table: dict[bytes, Transformed] = {}
         for value in values:
             outcome = steps.outcome(value)
             if outcome is not None:
                 self.table[value] = outcome
 
+    def transform(self, value: bytes) -> Transformed | None:
+        return self.table.get(value)
+
     def install(self) -> None:
-        table = self.table
-        real_submit = DecodeStep.submit
-
-        def submit(step: DecodeStep, record: SourceRecord) -> None:
-            outcome = table.get(record.value) if record.value is not None else None
-            if outcome is None or record.progress >= VALIDATED:
-                real_submit(step, record)
-                return
-            record_type, customer, operation, primary, secondary, entity = outcome
-            record.event_type = record_type
-            record.customer_id = customer
-            record.operation = operation  # type: ignore[assignment]
-            record.ordering_key = (primary, secondary, record.source_offset)
-            record.entity_json = entity
-            record.progress = VALIDATED
-            # decode -> map -> validate -> the step after validate (compose.py's order).
-            after_validate: Any = step._next._next._next  # type: ignore[attr-defined]
-            after_validate.submit(record)
-
-        setattr(DecodeStep, "submit", submit)  # noqa: B010 (mypy refuses assigning a method)
+        """`run` (in this process) gets this table where it would build the native core."""
+        # setattr: mypy refuses a lambda in place of the module's typed function.
+        setattr(run_command, "native_core", lambda *_args, **_kwargs: self)  # noqa: B010
 
 
 def main() -> None:
@@ -244,8 +228,6 @@ def main() -> None:
                 values = produce(broker.bootstrap, args.events)
                 offline, offline_cpu = offline_rate(values)
                 if args.precomputed:
-                    # The decode step must be the head of the pipeline for the look-up.
-                    os.environ["PROFILE_SYNC_NATIVE_CORE"] = "false"
                     precomputed = Precomputed(values)
                     precomputed.install()
                     print(f"precomputed: {len(precomputed.table):,} of {len(values):,} records")
