@@ -34,10 +34,9 @@ $(STAMP): pyproject.toml constraints.txt $(NATIVE_SOURCES)
 	$(PY) -m pip install -q --force-reinstall --no-deps ./native
 	touch $(STAMP)
 
-# The native core's wheel for the image build (devenv/image.py runs this before buildah).
+# The native core's wheel for the image build (`make image` builds it before buildah).
 native-wheel: $(STAMP)
-	rm -rf native/dist
-	$(PY) -m pip wheel -q --no-deps --wheel-dir native/dist ./native
+	$(PY) devenv/image.py native-wheel
 
 tools:
 	@bash devenv/check-tools.sh

@@ -2,8 +2,9 @@
 
 No Docker daemon is needed and no registry of base images is reached:
 
-    python devenv/image.py base     # the cached base image (debootstrap), its name on stdout
-    python devenv/image.py build    # base + `buildah bud` of the Dockerfile -> IMAGE
+    python devenv/image.py base          # the cached base image (debootstrap), its name on stdout
+    python devenv/image.py native-wheel  # the native core's wheel in native/dist/ (cargo)
+    python devenv/image.py build         # base + `buildah bud` of the Dockerfile -> IMAGE
 
 The base is Debian bookworm (minbase) with python3, python3-venv, python3-pip and
 ca-certificates (what an official slim Python image offers), plus this host's own CA
@@ -340,13 +341,16 @@ def build_image(name: str = IMAGE, *, quiet: bool = True) -> BuiltImage:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Build the image with buildah, no daemon")
-    parser.add_argument("command", choices=["base", "build"])
+    parser.add_argument("command", choices=["base", "native-wheel", "build"])
     parser.add_argument("--tag", default=IMAGE)
     args = parser.parse_args(argv)
     try:
         if args.command == "base":
             base = ensure_base()
             print(f"{base.name} ({base.source}, {base.seconds:.1f} s)")
+            return 0
+        if args.command == "native-wheel":
+            print(build_native_wheel())
             return 0
         built = build_image(args.tag, quiet=False)
     except DevenvError as exc:
